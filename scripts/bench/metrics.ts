@@ -1,0 +1,92 @@
+// Benchmark: /metrics latency and size of huatuo-bamai vs prometheus-node-exporter on this host, in the same run;
+// startup time from exec to the first successful scrape; RSS after 100 scrapes. Prints figures, asserts nothing.
+import { spawn } from "bun";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const REPO = resolve(import.meta.dir, "../..");
+const SCRAPES = 200;
+
+interface Target {
+  name: string;
+  url: string;
+  pid: number;
+  stop(): void;
+}
+
+async function waitFirstScrape(url: string, timeoutMs = 20_000): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    try {
+      if ((await fetch(url)).status === 200) return performance.now() - started;
+    } catch {
+      // not up yet
+    }
+    await Bun.sleep(5);
+  }
+  throw new Error(`${url} not ready`);
+}
+
+function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+}
+
+async function startOurs(port: number): Promise<{ target: Target; readyMs: number }> {
+  const dir = mkdtempSync(join(tmpdir(), "bench-"));
+  writeFileSync(join(dir, "c.conf"), `[HTTPServer]\nListenAddress = "127.0.0.1:${port}"\n[Log]\nLevel = "Warn"\n`);
+  const started = performance.now();
+  const proc = spawn([join(REPO, "dist/huatuo-bamai"), "run", "--region", "bench", "--config", join(dir, "c.conf"),
+    "--pid-file", join(dir, "p.pid"), "--disable-kubelet", "--disable-storage"], { cwd: dir, stdout: "ignore", stderr: "ignore" });
+  const url = `http://127.0.0.1:${port}/metrics`;
+  await waitFirstScrape(url);
+  return { target: { name: "huatuo-bamai", url, pid: proc.pid, stop: () => proc.kill() }, readyMs: performance.now() - started };
+}
+
+async function startNodeExporter(port: number): Promise<{ target: Target; readyMs: number }> {
+  const started = performance.now();
+  const proc = spawn(["prometheus-node-exporter", `--web.listen-address=127.0.0.1:${port}`], { stdout: "ignore", stderr: "ignore" });
+  const url = `http://127.0.0.1:${port}/metrics`;
+  await waitFirstScrape(url);
+  return { target: { name: "node_exporter", url, pid: proc.pid, stop: () => proc.kill() }, readyMs: performance.now() - started };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function measure(target: Target): Promise<{ p50: number; p99: number; bytes: number; series: number }> {
+  const times: number[] = [];
+  let text = "";
+  for (let i = 0; i < SCRAPES; i++) {
+    const t0 = performance.now();
+    text = await (await fetch(target.url)).text();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const series = text.split("\n").filter((l) => l && !l.startsWith("#")).length;
+  return { p50: percentile(times, 50), p99: percentile(times, 99), bytes: text.length, series };
+}
+
+const ours = await startOurs(19990);
+const peer = await startNodeExporter(19991);
+try {
+  const a = await measure(ours.target);
+  const b = await measure(peer.target);
+  const rows = [
+    ["", "huatuo-bamai", "node_exporter", "ratio"],
+    ["p50 ms", a.p50.toFixed(2), b.p50.toFixed(2), (a.p50 / b.p50).toFixed(2)],
+    ["p99 ms", a.p99.toFixed(2), b.p99.toFixed(2), (a.p99 / b.p99).toFixed(2)],
+    ["bytes", String(a.bytes), String(b.bytes), (a.bytes / b.bytes).toFixed(2)],
+    ["series", String(a.series), String(b.series), (a.series / b.series).toFixed(2)],
+    ["ready ms", ours.readyMs.toFixed(0), peer.readyMs.toFixed(0), (ours.readyMs / peer.readyMs).toFixed(2)],
+    [`RSS MiB after ${SCRAPES} scrapes`, rssMiB(ours.target.pid).toFixed(1), rssMiB(peer.target.pid).toFixed(1),
+      (rssMiB(ours.target.pid) / rssMiB(peer.target.pid)).toFixed(2)],
+  ];
+  console.log(`/metrics benchmark, ${SCRAPES} sequential scrapes each, same host, same run`);
+  for (const row of rows) console.log(row.map((c, i) => (i === 0 ? c.padEnd(28) : c.padStart(14))).join(""));
+} finally {
+  ours.target.stop();
+  peer.target.stop();
+}

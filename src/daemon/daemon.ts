@@ -1,0 +1,107 @@
+// The `run` daemon: ordered startup with a cleanup stack, signal handling, SIGHUP reload, bounded shutdown.
+import { hostname as osHostname } from "node:os";
+import type { Config } from "../config/schema";
+import { ConfigStore } from "../config/store";
+import { TracerManager } from "../framework/manager";
+import "../framework/catalog";
+import { Logger, parseLogLevel, setLogLevel } from "../log";
+import { noContainers } from "../pod/types";
+import { HttpServer } from "../server/http";
+import { registerCoreRoutes } from "../server/routes";
+import { createSelfMetrics } from "../server/self_metrics";
+import { statusFields } from "../server/tracer_report";
+import { CleanupStack } from "./cleanup";
+import { PidFile } from "./pidfile";
+
+export interface DaemonOptions {
+  config: Config;
+  /** Re-reads and validates the config file (SIGHUP); throws a one-line error when invalid. */
+  reloadConfig: () => Config;
+  region: string;
+  pidFile: string;
+  dryRun: boolean;
+  logDebug: boolean;
+}
+
+const SHUTDOWN_DEADLINE_MS = 10_000;
+const COLLECTOR_TIMEOUT_MS = 5_000;
+const DRY_RUN_MS = 2_000;
+
+/** Start everything, serve until a stop signal, shut down in reverse. Returns the process exit code. */
+export async function runDaemon(opts: DaemonOptions, log: Logger): Promise<number> {
+  const cleanup = new CleanupStack();
+  try {
+    await start(opts, log, cleanup);
+  } catch (err) {
+    log.error("startup failed", { err });
+    await cleanup.unwind(log, SHUTDOWN_DEADLINE_MS);
+    return 1;
+  }
+  log.info("huatuo-bamai started", { region: opts.region, pid: process.pid });
+  const reason = await waitForStop(opts, log);
+  log.info("shutting down", { reason });
+  await cleanup.unwind(log, SHUTDOWN_DEADLINE_MS);
+  log.info("stopped");
+  return 0;
+}
+
+async function start(opts: DaemonOptions, log: Logger, cleanup: CleanupStack): Promise<void> {
+  const pid = PidFile.acquire(opts.pidFile);
+  cleanup.push("pidfile", () => pid.release());
+
+  const store = new ConfigStore(opts.config);
+  watchReload(store, opts, log);
+  const baseLabels = { host: osHostname(), region: opts.region };
+  const manager = new TracerManager(
+    { config: store, log, containers: noContainers, region: opts.region, hostname: baseLabels.host },
+    log,
+  );
+  await manager.createAll(new Set(opts.config.BlackList));
+  for (const status of manager.statuses()) log.info("tracer", statusFields(status));
+  manager.startLoops();
+  cleanup.push("tracers", () => manager.close(SHUTDOWN_DEADLINE_MS / 2));
+
+  const selfMetrics = createSelfMetrics(baseLabels);
+  const http = new HttpServer({
+    listenAddress: opts.config.HTTPServer.ListenAddress,
+    requestsPerSecond: opts.config.HTTPServer.RequestsPerSecond,
+    maxBodyBytes: opts.config.HTTPServer.MaxBodyBytes,
+    log: log.child("http"),
+    metrics: selfMetrics,
+  });
+  registerCoreRoutes(http, { manager, selfMetrics, baseLabels, collectorTimeoutMs: COLLECTOR_TIMEOUT_MS });
+  const bound = http.listen();
+  cleanup.push("http", () => http.stop());
+  log.info("http server listening", { address: `${bound.hostname}:${bound.port}` });
+}
+
+/** SIGHUP re-reads the config file; only what is safe to change live (log level, collector filters, thresholds) applies. */
+function watchReload(store: ConfigStore, opts: DaemonOptions, log: Logger): void {
+  process.on("SIGHUP", () => {
+    try {
+      const next = opts.reloadConfig();
+      store.set(next);
+      if (!opts.logDebug) setLogLevel(parseLogLevel(next.Log.Level) ?? "info");
+      log.info("config reloaded");
+    } catch (err) {
+      log.error("config reload rejected, keeping the running config", { err });
+    }
+  });
+  store.onChange((next, prev) => {
+    for (const key of ["BlackList", "HTTPServer", "Storage", "Pod", "RuntimeCgroup"] as const) {
+      if (JSON.stringify(next[key]) !== JSON.stringify(prev[key])) log.warn("config change needs a restart", { key });
+    }
+  });
+}
+
+function waitForStop(opts: DaemonOptions, log: Logger): Promise<string> {
+  return new Promise((resolve) => {
+    const stop = (reason: string) => resolve(reason);
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+    if (opts.dryRun) {
+      log.info("dry run: stopping after startup", { after_ms: DRY_RUN_MS });
+      setTimeout(() => stop("dry-run"), DRY_RUN_MS);
+    }
+  });
+}

@@ -1,0 +1,191 @@
+// Creates every registered tracer once, keeps its status, runs metric collection per scrape and event loops with restart.
+import type { Logger } from "../log";
+import { FamilySet } from "./families";
+import type { Family } from "./families";
+import { registeredTracers } from "./registry";
+import type { Tracer, TracerContext, TracerDefinition, TracerKind } from "./types";
+import { UnsupportedError } from "./types";
+
+export type TracerState = "running" | "disabled" | "unsupported" | "failed";
+
+export interface TracerStatus {
+  name: string;
+  kind: TracerKind;
+  state: TracerState;
+  /** The hook it runs on, or "" when not running. */
+  hook: string;
+  /** Why it is not running (blacklist, missing kernel feature, error). */
+  reason: string;
+  restarts: number;
+  events: number;
+}
+
+interface Entry {
+  def: TracerDefinition;
+  status: TracerStatus;
+  tracer?: Tracer;
+  /** Serialises overlapping scrapes of one collector. */
+  busy?: Promise<unknown>;
+  loop?: Promise<void>;
+}
+
+export interface CollectOptions {
+  timeoutMs: number;
+}
+
+export interface ScrapeResult {
+  families: Family[];
+  durations: Map<string, number>;
+  success: Map<string, boolean>;
+}
+
+const MAX_RESTART_BACKOFF_S = 600;
+
+export class TracerManager {
+  private readonly entries = new Map<string, Entry>();
+  private readonly stop = new AbortController();
+
+  constructor(
+    private readonly ctx: TracerContext,
+    private readonly log: Logger,
+  ) {}
+
+  /** Create every tracer not in `blacklist`; one that cannot be created never stops the others. */
+  async createAll(blacklist: ReadonlySet<string>, defs: TracerDefinition[] = registeredTracers()): Promise<void> {
+    for (const def of defs) {
+      const entry: Entry = { def, status: newStatus(def) };
+      this.entries.set(def.name, entry);
+      if (blacklist.has(def.name)) {
+        setState(entry, "disabled", "", "blacklist");
+        continue;
+      }
+      await this.create(entry);
+    }
+  }
+
+  private async create(entry: Entry): Promise<void> {
+    const log = this.log.child("tracer", { tracer: entry.def.name });
+    try {
+      entry.tracer = await entry.def.create({ ...this.ctx, log });
+      setState(entry, "running", entry.tracer.hook, "");
+    } catch (err) {
+      const unsupported = err instanceof UnsupportedError;
+      setState(entry, unsupported ? "unsupported" : "failed", "", errorText(err));
+    }
+  }
+
+  /** Start the run loops of event tracers and autotracers. */
+  startLoops(): void {
+    for (const entry of this.entries.values()) {
+      if (entry.status.state === "running" && entry.tracer?.run) entry.loop = this.runLoop(entry);
+    }
+  }
+
+  private async runLoop(entry: Entry): Promise<void> {
+    const signal = this.stop.signal;
+    const log = this.log.child("tracer", { tracer: entry.def.name });
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        await entry.tracer!.run!(signal);
+        failures = 0;
+      } catch (err) {
+        failures++;
+        log.warn("tracer stopped with an error", { err: errorText(err) });
+      }
+      if (signal.aborted) break;
+      entry.status.restarts++;
+      const base = entry.def.restartInterval ?? 10;
+      await sleep(Math.min(base * 2 ** Math.min(failures, 6), MAX_RESTART_BACKOFF_S) * 1000, signal);
+    }
+  }
+
+  /** Count one event produced by a tracer (for /tracers and metrics). */
+  countEvent(name: string): void {
+    const entry = this.entries.get(name);
+    if (entry) entry.status.events++;
+  }
+
+  statuses(): TracerStatus[] {
+    return [...this.entries.values()].map((e) => ({ ...e.status }));
+  }
+
+  /** Run every running collector concurrently, each bounded by a timeout; failures only mark that collector. */
+  async collect(baseLabels: Record<string, string>, opts: CollectOptions): Promise<ScrapeResult> {
+    const set = new FamilySet(baseLabels);
+    const durations = new Map<string, number>();
+    const success = new Map<string, boolean>();
+    const collectors = [...this.entries.values()].filter((e) => e.status.state === "running" && e.tracer?.collector);
+    await Promise.all(
+      collectors.map(async (entry) => {
+        const started = performance.now();
+        const staging = new FamilySet(baseLabels);
+        const ok = await this.collectOne(entry, staging, opts.timeoutMs);
+        // A timed-out or failed collector contributes nothing partial: its samples may be inconsistent.
+        if (ok) for (const fam of staging.all()) set.add(fam.name, fam.help, fam.type, fam.samples);
+        durations.set(entry.def.name, (performance.now() - started) / 1000);
+        success.set(entry.def.name, ok);
+      }),
+    );
+    return { families: set.all(), durations, success };
+  }
+
+  private async collectOne(entry: Entry, staging: FamilySet, timeoutMs: number): Promise<boolean> {
+    const name = entry.def.name;
+    const log = this.log.child("collector", { collector: name });
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const previous = entry.busy ?? Promise.resolve();
+    const run = previous.then(() => entry.tracer!.collector!.collect(staging.emitterFor(name), timeout));
+    entry.busy = run.catch(() => undefined);
+    try {
+      await Promise.race([run, rejectOnAbort(timeout)]);
+      return true;
+    } catch (err) {
+      log.debug("collect failed", { err: errorText(err) });
+      return false;
+    }
+  }
+
+  /** Stop loops and close tracers in reverse creation order, bounded by `deadlineMs`. */
+  async close(deadlineMs: number): Promise<void> {
+    this.stop.abort();
+    const entries = [...this.entries.values()].reverse();
+    const work = (async () => {
+      await Promise.allSettled(entries.map((e) => e.loop));
+      for (const e of entries) {
+        try {
+          await e.tracer?.close?.();
+        } catch (err) {
+          this.log.warn("tracer close failed", { tracer: e.def.name, err: errorText(err) });
+        }
+      }
+    })();
+    await Promise.race([work, Bun.sleep(deadlineMs)]);
+  }
+}
+
+function newStatus(def: TracerDefinition): TracerStatus {
+  return { name: def.name, kind: def.kind, state: "failed", hook: "", reason: "", restarts: 0, events: 0 };
+}
+
+function setState(entry: Entry, state: TracerState, hook: string, reason: string): void {
+  Object.assign(entry.status, { state, hook, reason });
+}
+
+export function errorText(err: unknown): string {
+  if (err instanceof Error) return err.message.split("\n")[0] ?? err.name;
+  return String(err);
+}
+
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    signal.addEventListener("abort", () => reject(new Error("timed out")), { once: true });
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}
