@@ -1,0 +1,51 @@
+// arp: neighbour (ARP) entries of the host namespace (/proc/1/net/arp) and of every namespace together
+// (the `entries` column of /proc/net/stat/arp_cache, which counts the whole arp_tbl).
+import { registerTracer } from "../framework/registry";
+import { UnsupportedError, type Emitter, type MetricCollector } from "../framework/types";
+import { pathExists, procPath, readTextAsync } from "../procfs/root";
+
+/** Entries in a /proc/<pid>/net/arp text: its lines after the header. */
+export function countArpEntries(text: string): number {
+  return Math.max(0, text.split("\n").filter((l) => l.trim() !== "").length - 1);
+}
+
+/**
+ * The table-wide entry count from /proc/net/stat/arp_cache. Each data row is one CPU, but `entries` is the
+ * table's single atomic counter, printed identically on every row, in hex.
+ */
+export function parseArpCacheEntries(text: string): number {
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  const header = (lines[0] ?? "").trim().split(/\s+/);
+  const column = header.indexOf("entries");
+  const value = parseInt((lines[1] ?? "").trim().split(/\s+/)[column] ?? "", 16);
+  if (column < 0 || !Number.isFinite(value)) throw new Error("arp_cache: no entries column");
+  return value;
+}
+
+/** ARP entries of process `pid`'s namespace; a container's is `/proc/<initPid>/net/arp`. */
+export async function readArpEntries(pid: number): Promise<number> {
+  return countArpEntries(await readTextAsync(procPath(String(pid), "net", "arp")));
+}
+
+class ArpCollector implements MetricCollector {
+  async collect(emit: Emitter): Promise<void> {
+    const [entries, cache] = await Promise.all([
+      readArpEntries(1),
+      readTextAsync(procPath("net", "stat", "arp_cache")),
+    ]);
+    emit.gauge("entries", "host init namespace", entries);
+    emit.gauge("total", "all entries in arp_cache for containers and host netns", parseArpCacheEntries(cache));
+  }
+}
+
+registerTracer({
+  name: "arp",
+  kind: "metric",
+  description: "ARP entries of the host namespace and of all namespaces",
+  create: () => {
+    if (!pathExists(procPath("net", "stat", "arp_cache"))) {
+      throw new UnsupportedError("/proc/net/stat/arp_cache not found");
+    }
+    return { hook: "procfs", collector: new ArpCollector() };
+  },
+});

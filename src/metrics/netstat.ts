@@ -1,0 +1,69 @@
+// netstat: TCP counters of a network namespace as `<Proto>_<Field>` gauges: `Tcp` from /proc/<pid>/net/snmp,
+// `TcpExt` from /proc/<pid>/net/netstat (pid 1 = the host namespace), filtered by [MetricCollector.Netstat].
+import { registerTracer } from "../framework/registry";
+import type { Emitter, MetricCollector, TracerContext } from "../framework/types";
+import { procPath, readTextAsync } from "../procfs/root";
+import { passesFilter } from "./filter";
+
+/** The protocols exported, as the original: the other sections (Ip, Icmp, Udp, IpExt, MPTcpExt) are skipped. */
+const PROTOCOLS = new Set(["Tcp", "TcpExt"]);
+
+/**
+ * Parses the paired-line format of net/snmp and net/netstat: a `Proto: Name1 Name2 ...` line followed by
+ * `Proto: v1 v2 ...`. Returns every section; values may be negative (Tcp MaxConn is -1).
+ */
+export function parseSnmpPairs(text: string): Map<string, Map<string, number>> {
+  const sections = new Map<string, Map<string, number>>();
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    const [proto = "", ...names] = (lines[i] ?? "").trim().split(/\s+/);
+    const [valueProto, ...values] = (lines[i + 1] ?? "").trim().split(/\s+/);
+    if (!proto.endsWith(":") || valueProto !== proto || names.length !== values.length) {
+      throw new Error(`netstat: malformed section ${JSON.stringify(proto)} at line ${i + 1}`);
+    }
+    // IcmpMsg repeats its pair every 16 fields, so a section may span several pairs.
+    const section = sections.get(proto.slice(0, -1)) ?? new Map<string, number>();
+    names.forEach((name, j) => section.set(name, Number(values[j])));
+    sections.set(proto.slice(0, -1), section);
+  }
+  return sections;
+}
+
+/** The `<Proto>_<Field>` values of a namespace, from both files. */
+export async function readNetstat(pid: number): Promise<Map<string, number>> {
+  const texts = await Promise.all([
+    readTextAsync(procPath(String(pid), "net", "netstat")),
+    readTextAsync(procPath(String(pid), "net", "snmp")),
+  ]);
+  const values = new Map<string, number>();
+  for (const text of texts) {
+    for (const [proto, fields] of parseSnmpPairs(text)) {
+      if (!PROTOCOLS.has(proto)) continue;
+      for (const [field, value] of fields) values.set(`${proto}_${field}`, value);
+    }
+  }
+  return values;
+}
+
+export function emitNetstat(emit: Emitter, values: Map<string, number>, included: string, excluded: string): void {
+  for (const [name, value] of values) {
+    if (!passesFilter(name, included, excluded)) continue;
+    emit.gauge(name, `statistic ${name.replace("_", "")}.`, value);
+  }
+}
+
+class NetstatCollector implements MetricCollector {
+  constructor(private readonly ctx: TracerContext) {}
+
+  async collect(emit: Emitter): Promise<void> {
+    const { Included, Excluded } = this.ctx.config.get().MetricCollector.Netstat;
+    emitNetstat(emit, await readNetstat(1), Included, Excluded);
+  }
+}
+
+registerTracer({
+  name: "netstat",
+  kind: "metric",
+  description: "TCP and TcpExt counters from /proc/1/net/snmp and /proc/1/net/netstat",
+  create: (ctx) => ({ hook: "procfs", collector: new NetstatCollector(ctx) }),
+});
