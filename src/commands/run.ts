@@ -48,6 +48,7 @@ function configureLogging(config: Config, opts: RunOptions): void {
 export async function runRun(opts: RunOptions): Promise<number> {
   let config: Config;
   try {
+    if (!opts.region) throw new UsageError("required option '--region <region>' not specified");
     config = loadConfig(opts);
     configureLogging(config, opts);
   } catch (err) {
@@ -81,7 +82,8 @@ export function runCommand(onExit: (code: number) => void): Command {
     .description("run the agent: metrics on /metrics, kernel events, autotracing, the watch stream")
     .option("--config <file>", "config file name (joined under --config-dir when that is given)", "huatuo-bamai.conf")
     .option("--config-dir <dir>", "directory holding the config file")
-    .requiredOption("--region <region>", "value of the region label on every metric and event")
+    // Checked in runRun, not with requiredOption: commander would report it before an unknown flag's suggestion.
+    .option("--region <region>", "required: value of the region label on every metric and event")
     .option("--disable-kubelet", "do not fetch pods from kubelet (bare metal, tests)", false)
     .option("--disable-storage", "do not store events (local files, Elasticsearch)", false)
     .option("--disable-tracing <names>", "tracers to disable, comma-separated, repeatable; merged with BlackList", splitNames, [])

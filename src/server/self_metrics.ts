@@ -36,13 +36,15 @@ export function createSelfMetrics(constLabels: Record<string, string>): SelfMetr
 // These read the real /proc/self even under --procfs-prefix: they describe this process, not the observed host.
 function registerProcessMetrics(registry: client.Registry): void {
   const startSeconds = Math.round(Date.now() / 1000 - process.uptime());
-  new client.Gauge({
+  new client.Counter({
     name: "huatuo_bamai_process_cpu_seconds_total",
     help: "User and system CPU time spent by the agent, in seconds",
     registers: [registry],
     collect() {
+      // A counter mirrored from the kernel's running total: reset, then add the whole total.
       const usage = process.cpuUsage();
-      this.set((usage.user + usage.system) / 1e6);
+      this.reset();
+      this.inc((usage.user + usage.system) / 1e6);
     },
   });
   new client.Gauge({
