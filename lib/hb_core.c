@@ -1,0 +1,355 @@
+// SPDX-License-Identifier: Apache-2.0
+/* Handles, error recording, libbpf message capture, and the object lifecycle (open, constants, load). */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+
+#include "hb_internal.h"
+
+static struct hb_handle **handles;
+static int nhandles;
+static struct hb_handle *current;	/* receives libbpf messages of the running call */
+static int log_level;
+static int global_errno;
+static char global_err[HB_ERR_CAP];
+
+static void log_append(struct hb_handle *hh, const char *text, size_t len)
+{
+	if (len >= HB_LOG_CAP)
+		return;
+	if (hh->log_len + len > HB_LOG_CAP) {
+		/* keep the newest half: verifier logs end with the interesting part */
+		size_t keep = HB_LOG_CAP / 2;
+		size_t drop = hh->log_len > keep ? hh->log_len - keep : 0;
+
+		memmove(hh->log, hh->log + drop, hh->log_len - drop);
+		hh->log_len -= drop;
+		if (hh->log_len + len > HB_LOG_CAP)
+			hh->log_len = 0;
+	}
+	memcpy(hh->log + hh->log_len, text, len);
+	hh->log_len += len;
+}
+
+static void note_first_warn(struct hb_handle *hh, const char *text)
+{
+	size_t l = strcspn(text, "\n");
+
+	if (l >= sizeof(hh->first_warn))
+		l = sizeof(hh->first_warn) - 1;
+	memcpy(hh->first_warn, text, l);
+	hh->first_warn[l] = '\0';
+}
+
+static int print_fn(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char line[1024], *text = line;
+	va_list again;
+	int n;
+
+	if (!current || (int)level > log_level)
+		return 0;
+	va_copy(again, ap);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	/* verifier logs arrive as one message of many kilobytes */
+	if (n >= (int)sizeof(line) && (text = malloc(n + 1)))
+		vsnprintf(text, n + 1, fmt, again);
+	va_end(again);
+	if (n < 0 || !text)
+		return 0;
+	log_append(current, text, strlen(text));
+	if (level == LIBBPF_WARN && !current->first_warn[0])
+		note_first_warn(current, text);
+	if (text != line)
+		free(text);
+	return 0;
+}
+
+__attribute__((constructor)) static void hb_init(void)
+{
+	/* libbpf prints to stderr by default; the agent owns its output */
+	libbpf_set_print(print_fn);
+}
+
+HB_API int hb_abi_version(void)
+{
+	return HB_ABI_VERSION;
+}
+
+HB_API int hb_set_log_level(int level)
+{
+	log_level = level < 0 ? 0 : level > 2 ? 2 : level;
+	return 0;
+}
+
+struct hb_handle *hb_get(int h)
+{
+	if (h < 0 || h >= nhandles || !handles[h] || !handles[h]->used) {
+		global_errno = EBADF;
+		snprintf(global_err, sizeof(global_err), "invalid handle %d", h);
+		return NULL;
+	}
+	return handles[h];
+}
+
+void hb_begin(struct hb_handle *hh)
+{
+	current = hh;
+	hh->first_warn[0] = '\0';
+}
+
+int hb_fail(struct hb_handle *hh, int err, const char *fmt, ...)
+{
+	char msg[400], text[128];
+	va_list ap;
+
+	if (err < 0)
+		err = -err;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* knows libbpf's own codes (4000+, e.g. "Invalid BPF object format") besides errno */
+	libbpf_strerror(err, text, sizeof(text));
+	text[0] = tolower((unsigned char)text[0]);
+	global_errno = err;
+	if (hh && hh->first_warn[0])
+		snprintf(global_err, sizeof(global_err), "%s: %s (%s)", msg, text, hh->first_warn);
+	else
+		snprintf(global_err, sizeof(global_err), "%s: %s", msg, text);
+	if (hh) {
+		hh->err_no = err;
+		memcpy(hh->err, global_err, sizeof(hh->err));
+	}
+	return -err;
+}
+
+HB_API int hb_new(void)
+{
+	struct hb_handle *hh = calloc(1, sizeof(*hh));
+	int h;
+
+	if (!hh || !(hh->log = malloc(HB_LOG_CAP))) {
+		free(hh);
+		return hb_fail(NULL, ENOMEM, "new handle");
+	}
+	hh->used = 1;
+	for (h = 0; h < nhandles; h++)
+		if (!handles[h])
+			break;
+	if (h == nhandles) {
+		struct hb_handle **grown = realloc(handles, (nhandles + 8) * sizeof(*handles));
+
+		if (!grown) {
+			free(hh->log);
+			free(hh);
+			return hb_fail(NULL, ENOMEM, "new handle");
+		}
+		memset(grown + nhandles, 0, 8 * sizeof(*handles));
+		handles = grown;
+		nhandles += 8;
+	}
+	handles[h] = hh;
+	return h;
+}
+
+HB_API int hb_free(int h)
+{
+	struct hb_handle *hh = hb_get(h);
+	int i, j;
+
+	if (!hh)
+		return -EBADF;
+	hb_begin(hh);
+	hb_readers_free(hh);
+	for (i = 0; i < hh->nlinks; i++) {
+		for (j = 0; j < hh->links[i].n; j++)
+			bpf_link__destroy(hh->links[i].links[j]);
+		free(hh->links[i].links);
+	}
+	free(hh->links);
+	free(hh->maps);
+	bpf_object__close(hh->obj);
+	free(hh->data);
+	free(hh->log);
+	free(hh);
+	handles[h] = NULL;
+	current = NULL;
+	return 0;
+}
+
+static int copy_out(char *buf, uint32_t cap, const char *text, size_t len)
+{
+	if (!buf || !cap)
+		return 0;
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(buf, text, len);
+	buf[len] = '\0';
+	return (int)len;
+}
+
+HB_API int hb_error(int h, char *buf, uint32_t cap)
+{
+	struct hb_handle *hh = h == HB_GLOBAL ? NULL : hb_get(h);
+
+	if (!hh) {
+		copy_out(buf, cap, global_err, strlen(global_err));
+		return global_errno;
+	}
+	copy_out(buf, cap, hh->err, strlen(hh->err));
+	return hh->err_no;
+}
+
+HB_API int hb_log(int h, char *buf, uint32_t cap)
+{
+	struct hb_handle *hh = hb_get(h);
+
+	if (!hh)
+		return -EBADF;
+	return copy_out(buf, cap, hh->log, hh->log_len);
+}
+
+HB_API int hb_open(int h, const void *data, uint64_t len, const char *name, const char *btf_path)
+{
+	struct hb_handle *hh = hb_get(h);
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	struct bpf_object *obj;
+
+	if (!hh)
+		return -EBADF;
+	hb_begin(hh);
+	if (hh->obj)
+		return hb_fail(hh, EBUSY, "open %s: handle already has an object", name);
+	/* libbpf may refer to the ELF bytes after open; the caller's buffer can move or be freed */
+	hh->data = malloc(len ? len : 1);
+	if (!hh->data)
+		return hb_fail(hh, ENOMEM, "open %s", name);
+	memcpy(hh->data, data, len);
+	opts.object_name = name;
+	if (btf_path && btf_path[0])
+		opts.btf_custom_path = btf_path;
+	obj = bpf_object__open_mem(hh->data, len, &opts);
+	if (!obj) {
+		int err = errno;
+
+		free(hh->data);
+		hh->data = NULL;
+		return hb_fail(hh, err, "open object %s", name);
+	}
+	hh->obj = obj;
+	return 0;
+}
+
+static struct bpf_map *rodata_map(struct bpf_object *obj)
+{
+	struct bpf_map *map;
+	const char *name;
+	size_t n;
+
+	bpf_object__for_each_map(map, obj) {
+		name = bpf_map__name(map);
+		n = strlen(name);
+		/* internal maps are named "<object prefix>.rodata" */
+		if (bpf_map__is_internal(map) && n >= 7 && !strcmp(name + n - 7, ".rodata"))
+			return map;
+	}
+	return NULL;
+}
+
+HB_API int hb_set_rodata(int h, const char *var, const void *val, uint32_t len)
+{
+	struct hb_handle *hh = hb_get(h);
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *sec, *t;
+	struct bpf_map *map;
+	struct btf *btf;
+	size_t size;
+	char *data;
+	int id, i;
+
+	if (!hh)
+		return -EBADF;
+	hb_begin(hh);
+	if (!hh->obj)
+		return hb_fail(hh, EINVAL, "set constant %s: no object open", var);
+	map = rodata_map(hh->obj);
+	btf = bpf_object__btf(hh->obj);
+	if (!map || !btf)
+		return hb_fail(hh, ENOENT, "set constant %s: object has no .rodata", var);
+	id = btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC);
+	if (id < 0)
+		return hb_fail(hh, ENOENT, "set constant %s: no .rodata in BTF", var);
+	sec = btf__type_by_id(btf, id);
+	vs = btf_var_secinfos(sec);
+	for (i = 0; i < btf_vlen(sec); i++, vs++) {
+		t = btf__type_by_id(btf, vs->type);
+		if (strcmp(btf__name_by_offset(btf, t->name_off), var))
+			continue;
+		if (vs->size != len)
+			return hb_fail(hh, EINVAL, "set constant %s: size %u, variable has %u",
+				       var, len, vs->size);
+		data = (char *)bpf_map__initial_value(map, &size);
+		if (!data || vs->offset + len > size)
+			return hb_fail(hh, EINVAL, "set constant %s: .rodata not writable", var);
+		memcpy(data + vs->offset, val, len);
+		return 0;
+	}
+	return hb_fail(hh, ENOENT, "set constant %s: no such variable", var);
+}
+
+HB_API int hb_prog_autoload(int h, const char *prog, int on)
+{
+	struct hb_handle *hh = hb_get(h);
+	struct bpf_program *p;
+
+	if (!hh)
+		return -EBADF;
+	hb_begin(hh);
+	p = hh->obj ? bpf_object__find_program_by_name(hh->obj, prog) : NULL;
+	if (!p)
+		return hb_fail(hh, ENOENT, "program %s: not in object", prog);
+	return bpf_program__set_autoload(p, on != 0) ? hb_fail(hh, EBUSY, "program %s", prog) : 0;
+}
+
+HB_API int hb_load(int h)
+{
+	struct hb_handle *hh = hb_get(h);
+	int err;
+
+	if (!hh)
+		return -EBADF;
+	hb_begin(hh);
+	if (!hh->obj)
+		return hb_fail(hh, EINVAL, "load: no object open");
+	err = bpf_object__load(hh->obj);
+	if (err)
+		return hb_fail(hh, err, "load %s", bpf_object__name(hh->obj));
+	return 0;
+}
+
+HB_API int hb_probe_map_type(int type)
+{
+	int ret = libbpf_probe_bpf_map_type((enum bpf_map_type)type, NULL);
+
+	return ret < 0 ? hb_fail(NULL, ret, "probe map type %d", type) : ret;
+}
+
+HB_API int hb_probe_prog_type(int type)
+{
+	int ret = libbpf_probe_bpf_prog_type((enum bpf_prog_type)type, NULL);
+
+	return ret < 0 ? hb_fail(NULL, ret, "probe program type %d", type) : ret;
+}
+
+HB_API int hb_mount_tracefs(const char *target)
+{
+	if (mount("nodev", target, "tracefs", 0, NULL))
+		return hb_fail(NULL, errno, "mount tracefs at %s", target);
+	return 0;
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internal state shared by the files of libhuatuo_bpf: handles, error recording, tables. */
+#ifndef HB_INTERNAL_H
+#define HB_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <bpf/libbpf.h>
+
+#include "huatuo_bpf.h"
+
+#define HB_API __attribute__((visibility("default")))
+#define HB_ERR_CAP 1024
+#define HB_LOG_CAP (64 * 1024)
+
+struct hb_link {
+	struct bpf_link **links;	/* several for a per-CPU perf event group */
+	int n;
+};
+
+struct hb_map {
+	struct bpf_map *map;
+	int fd;
+	uint32_t type, key_size, value_size, max_entries;
+	int percpu;
+};
+
+struct hb_reader;
+
+struct hb_handle {
+	int used;
+	struct bpf_object *obj;
+	void *data;			/* our copy of the object bytes, alive as long as obj */
+	struct hb_link *links;
+	int nlinks;
+	struct hb_map *maps;
+	int nmaps;
+	struct hb_reader **readers;
+	int nreaders;
+	int err_no;
+	char err[HB_ERR_CAP];
+	char *log;			/* tail of libbpf messages, HB_LOG_CAP bytes */
+	size_t log_len;
+	char first_warn[256];		/* first libbpf warning during the current call */
+};
+
+/* Look up a live handle, or NULL (and record EBADF globally). */
+struct hb_handle *hb_get(int h);
+/* Start a call on h: libbpf messages from now on are captured into h. */
+void hb_begin(struct hb_handle *hh);
+/* Record a failure on h and globally; returns -err so callers can `return hb_fail(...)`. */
+int hb_fail(struct hb_handle *hh, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int hb_possible_cpus(void);
+
+/* Release every reader of a handle (hb_reader.c). */
+void hb_readers_free(struct hb_handle *hh);
+
+#endif /* HB_INTERNAL_H */
