@@ -23,6 +23,8 @@ export interface Container {
   startedAt: number;
   podName: string;
   podUid: string;
+  /** Pod IP from status.podIP, when known. */
+  podIp?: string;
   labels: Record<string, string>;
   annotations: Record<string, string>;
 }
