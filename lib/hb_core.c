@@ -116,7 +116,9 @@ int hb_fail(struct hb_handle *hh, int err, const char *fmt, ...)
 	va_end(ap);
 	/* knows libbpf's own codes (4000+, e.g. "Invalid BPF object format") besides errno */
 	libbpf_strerror(err, text, sizeof(text));
-	text[0] = tolower((unsigned char)text[0]);
+	/* "permission denied" reads better mid-sentence; keep acronyms ("BPF object ...") */
+	if (isupper((unsigned char)text[0]) && islower((unsigned char)text[1]))
+		text[0] = tolower((unsigned char)text[0]);
 	global_errno = err;
 	if (hh && hh->first_warn[0])
 		snprintf(global_err, sizeof(global_err), "%s: %s (%s)", msg, text, hh->first_warn);

@@ -15,3 +15,4 @@ import "./netstat";
 import "./qdisc";
 import "./sockstat";
 import "./tcp_memory";
+import "./runqlat";

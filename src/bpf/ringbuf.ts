@@ -1,0 +1,80 @@
+// Event readers over BPF ring buffers and perf buffers: many records per native call into one reusable buffer,
+// decoded in JavaScript; losses (kernel-side drops) are counted, never silent.
+import { nativeFailure } from "./errors";
+import type { Native } from "./native";
+
+const RECORD_HEADER = 8; // struct hb_record_hdr { u32 len; u32 cpu; }
+const NO_CPU = 0xffffffff;
+
+export interface ReaderOptions {
+  /** Bytes drained per native call (default 1 MiB); a record larger than this could never be read. */
+  bufferBytes?: number;
+  /** Perf buffers only: pages per CPU, a power of two (default 16). */
+  perfPages?: number;
+}
+
+/** Called for each record: its payload is `view` bytes [offset, offset + length); cpu is -1 for ring buffers. */
+export type RecordVisitor = (view: DataView, offset: number, length: number, cpu: number) => void;
+export type Decoder<T> = (view: DataView, offset: number) => T;
+
+export class EventReader {
+  private readonly buffer: Buffer;
+  private readonly view: DataView;
+  private readonly lostScratch = Buffer.alloc(8);
+  private closed = false;
+
+  constructor(
+    private readonly native: Native,
+    private readonly handle: number,
+    private readonly id: number,
+    readonly name: string,
+    bufferBytes: number,
+  ) {
+    this.buffer = Buffer.alloc(bufferBytes);
+    this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
+  }
+
+  /** Drains what is ready (waiting up to timeoutMs when nothing is; this blocks the thread) and visits it. */
+  read(visit: RecordVisitor, timeoutMs = 0): number {
+    const count = this.native.api.hb_reader_read(this.handle, this.id, this.buffer, this.buffer.length, timeoutMs);
+    if (count < 0) throw nativeFailure(`read events from ${this.name}`, this.native.error(this.handle));
+    let offset = 0;
+    for (let i = 0; i < count; i++) {
+      const length = this.view.getUint32(offset, true);
+      const cpu = this.view.getUint32(offset + 4, true);
+      visit(this.view, offset + RECORD_HEADER, length, cpu === NO_CPU ? -1 : cpu);
+      offset += (RECORD_HEADER + length + 7) & ~7;
+    }
+    return count;
+  }
+
+  /** Like read, decoding each record. */
+  drain<T>(decode: Decoder<T>, onEvent: (event: T, cpu: number) => void, timeoutMs = 0): number {
+    return this.read((view, offset, _length, cpu) => onEvent(decode(view, offset), cpu), timeoutMs);
+  }
+
+  /**
+   * Drains until signal aborts without blocking the event loop: straight on while records keep coming,
+   * then every idleMs.
+   */
+  async pump<T>(decode: Decoder<T>, onEvent: (event: T, cpu: number) => void, signal: AbortSignal, idleMs = 100) {
+    while (!signal.aborted && !this.closed) {
+      const count = this.drain(decode, onEvent);
+      await (count > 0 ? new Promise((resolve) => setImmediate(resolve)) : Bun.sleep(idleMs));
+    }
+  }
+
+  /** Records the kernel dropped: perf buffer overruns, or a ring buffer's `<name>_lost` counters. */
+  lost(): number {
+    if (this.native.api.hb_reader_lost(this.handle, this.id, this.lostScratch) < 0) {
+      throw nativeFailure(`lost count of ${this.name}`, this.native.error(this.handle));
+    }
+    return Number(this.lostScratch.readBigUInt64LE(0));
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.native.api.hb_reader_close(this.handle, this.id);
+  }
+}
