@@ -100,8 +100,9 @@ export async function loadClientCert(paths: string): Promise<{ cert: string; key
   return { cert, key };
 }
 
+/** The first sentence only: Bun appends advice ("Is the computer able to access the url?") to socket errors. */
 function errorText(err: unknown): string {
   const e = err as { name?: string; message?: string };
   if (e?.name === "TimeoutError") return "timed out";
-  return (e?.message ?? String(err)).split("\n")[0]!;
+  return (e?.message ?? String(err)).split("\n")[0]!.split(/\. (?=[A-Z])/)[0]!;
 }

@@ -89,11 +89,11 @@ export class PodManager implements ContainerSource {
 
   private failed(err: unknown): void {
     this.failures++;
+    const fields = { err: (err as Error).message ?? String(err), containers: this.snapshot.length };
     if (this.failures === 1) {
-      this.opts.log.warn("kubelet pod sync failed, keeping the last pod list and retrying with backoff", {
-        err: (err as Error).message ?? String(err),
-        containers: this.snapshot.length,
-      });
+      this.opts.log.warn("kubelet pod sync failed, keeping the last pod list and retrying with backoff", fields);
+    } else {
+      this.opts.log.debug("kubelet pod sync still failing", { ...fields, attempt: this.failures, next_retry_ms: this.backoff() });
     }
   }
 
