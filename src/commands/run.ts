@@ -13,6 +13,7 @@ export interface RunOptions {
   configDir?: string;
   region: string;
   disableKubelet: boolean;
+  enableCgroup: boolean;
   disableStorage: boolean;
   disableTracing: string[];
   logDebug: boolean;
@@ -68,6 +69,8 @@ export async function runRun(opts: RunOptions): Promise<number> {
       pidFile: opts.pidFile,
       dryRun: opts.dryRun,
       logDebug: opts.logDebug,
+      disableKubelet: opts.disableKubelet,
+      enableCgroup: opts.enableCgroup,
     },
     log,
   );
@@ -85,6 +88,7 @@ export function runCommand(onExit: (code: number) => void): Command {
     // Checked in runRun, not with requiredOption: commander would report it before an unknown flag's suggestion.
     .option("--region <region>", "required: value of the region label on every metric and event")
     .option("--disable-kubelet", "do not fetch pods from kubelet (bare metal, tests)", false)
+    .option("--enable-cgroup", "run inside a huatuo-bamai cgroup with the [RuntimeCgroup] CPU and memory limits", false)
     .option("--disable-storage", "do not store events (local files, Elasticsearch)", false)
     .option("--disable-tracing <names>", "tracers to disable, comma-separated, repeatable; merged with BlackList", splitNames, [])
     .option("--log-debug", "log at debug level, overriding Log.Level", false)

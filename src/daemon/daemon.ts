@@ -5,13 +5,15 @@ import { ConfigStore } from "../config/store";
 import { TracerManager } from "../framework/manager";
 import "../framework/catalog";
 import { Logger, parseLogLevel, setLogLevel } from "../log";
-import { noContainers } from "../pod/types";
+import { startPodDiscovery } from "../pod/discovery";
+import { registerContainerRoutes } from "../server/containers";
 import { HttpServer } from "../server/http";
 import { registerCoreRoutes } from "../server/routes";
 import { createSelfMetrics } from "../server/self_metrics";
 import { statusFields } from "../server/tracer_report";
 import { CleanupStack } from "./cleanup";
 import { PidFile } from "./pidfile";
+import { RuntimeCgroup } from "./runtime_cgroup";
 
 export interface DaemonOptions {
   config: Config;
@@ -21,6 +23,10 @@ export interface DaemonOptions {
   pidFile: string;
   dryRun: boolean;
   logDebug: boolean;
+  /** --disable-kubelet: no pod discovery, so no container series. */
+  disableKubelet: boolean;
+  /** --enable-cgroup: run inside the [RuntimeCgroup] limits. */
+  enableCgroup: boolean;
 }
 
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -48,12 +54,15 @@ export async function runDaemon(opts: DaemonOptions, log: Logger): Promise<numbe
 async function start(opts: DaemonOptions, log: Logger, cleanup: CleanupStack): Promise<void> {
   const pid = PidFile.acquire(opts.pidFile);
   cleanup.push("pidfile", () => pid.release());
+  const runtimeCgroup = startRuntimeCgroup(opts, log, cleanup);
 
   const store = new ConfigStore(opts.config);
   watchReload(store, opts, log);
   const baseLabels = { host: osHostname(), region: opts.region };
+  const pods = startPodDiscovery(opts.config.Pod, opts.disableKubelet, baseLabels.host, log.child("pod"));
+  cleanup.push("pod", () => pods.stop());
   const manager = new TracerManager(
-    { config: store, log, containers: noContainers, region: opts.region, hostname: baseLabels.host },
+    { config: store, log, containers: pods, region: opts.region, hostname: baseLabels.host },
     log,
   );
   await manager.createAll(new Set(opts.config.BlackList));
@@ -70,9 +79,22 @@ async function start(opts: DaemonOptions, log: Logger, cleanup: CleanupStack): P
     metrics: selfMetrics,
   });
   registerCoreRoutes(http, { manager, selfMetrics, baseLabels, collectorTimeoutMs: COLLECTOR_TIMEOUT_MS });
+  registerContainerRoutes(http, pods);
   const bound = http.listen();
   cleanup.push("http", () => http.stop());
   log.info("http server listening", { address: `${bound.hostname}:${bound.port}` });
+  runtimeCgroup?.raiseCpu();
+}
+
+/** The `cgroup` step: only with --enable-cgroup; a failure aborts startup like any other step. */
+function startRuntimeCgroup(opts: DaemonOptions, log: Logger, cleanup: CleanupStack): RuntimeCgroup | undefined {
+  if (!opts.enableCgroup) {
+    log.info("runtime cgroup limits off (enable with --enable-cgroup)");
+    return undefined;
+  }
+  const rc = RuntimeCgroup.create(opts.config.RuntimeCgroup, log.child("cgroup"));
+  cleanup.push("cgroup", () => rc.remove());
+  return rc;
 }
 
 /** SIGHUP re-reads the config file; only what is safe to change live (log level, collector filters, thresholds) applies. */
