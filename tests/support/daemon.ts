@@ -29,6 +29,8 @@ export interface StartOptions {
   args?: string[];
   procfsPrefix?: string | null;
   waitReady?: boolean;
+  /** Keep pod discovery on (no --disable-kubelet): the test's config points [Pod] at a fake kubelet. */
+  kubelet?: boolean;
 }
 
 export function workDir(prefix = "huatuo-test-"): string {
@@ -57,7 +59,7 @@ export async function startDaemon(opts: StartOptions = {}): Promise<DaemonHandle
     "--config", configPath,
     "--region", "test",
     "--pid-file", join(dir, "huatuo-bamai.pid"),
-    "--disable-kubelet",
+    ...(opts.kubelet ? [] : ["--disable-kubelet"]),
     ...(prefix ? ["--procfs-prefix", prefix] : []),
     ...(opts.args ?? []),
   ];
