@@ -51,10 +51,12 @@ static __always_inline void count(u32 fd, u64 bytes)
 		(*calls)++;
 }
 
-static __always_inline void fill(struct selftest_event *e, u64 id, u64 bytes)
+static __always_inline void fill(struct selftest_event *e, u64 id, u32 fd, u64 bytes)
 {
 	e->pid = id >> 32;
 	e->tid = (u32)id;
+	e->fd = fd;
+	e->__pad = 0;
 	e->seq = __sync_fetch_and_add(&seq, 1);
 	e->count = bytes;
 	e->ts_ns = bpf_ktime_get_ns();
@@ -67,12 +69,13 @@ int selftest_write(struct trace_event_raw_sys_enter *ctx)
 	u64 id = bpf_get_current_pid_tgid();
 	struct selftest_event *e, ev;
 	u64 bytes = ctx->args[2];
+	u32 fd = ctx->args[0];
 
 	if (id >> 32 != target_tgid)
 		return 0;
-	count((u32)ctx->args[0], bytes);
+	count(fd, bytes);
 	if (use_perf) {
-		fill(&ev, id, bytes);
+		fill(&ev, id, fd, bytes);
 		bpf_perf_event_output(ctx, &selftest_pb, BPF_F_CURRENT_CPU, &ev, sizeof(ev));
 		return 0;
 	}
@@ -81,7 +84,7 @@ int selftest_write(struct trace_event_raw_sys_enter *ctx)
 		HB_COUNT_LOST(selftest_rb);
 		return 0;
 	}
-	fill(e, id, bytes);
+	fill(e, id, fd, bytes);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }

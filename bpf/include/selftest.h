@@ -6,6 +6,8 @@
 struct selftest_event {
 	__u32 pid;
 	__u32 tid;
+	__u32 fd;
+	__u32 __pad;
 	__u64 seq;
 	__u64 count;		/* the write(2) byte count */
 	hb_u64_exact ts_ns;

@@ -64,7 +64,10 @@ export class EventReader {
     }
   }
 
-  /** Records the kernel dropped: perf buffer overruns, or a ring buffer's `<name>_lost` counters. */
+  /**
+   * Records the kernel dropped: a ring buffer's `<name>_lost` counters, or perf buffer overruns (which the
+   * kernel reports with the next record that fits, so they show up after the following drain).
+   */
   lost(): number {
     if (this.native.api.hb_reader_lost(this.handle, this.id, this.lostScratch) < 0) {
       throw nativeFailure(`lost count of ${this.name}`, this.native.error(this.handle));

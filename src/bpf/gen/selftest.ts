@@ -2,10 +2,11 @@
 // Do not edit: run `bun scripts/gen-decoders.ts`; tests/bpf_decoders.test.ts fails when this file is stale.
 import { big64, cString, u32, u64 } from "../decode";
 
-/** struct selftest_event (48 bytes) */
+/** struct selftest_event (56 bytes) */
 export interface SelftestEvent {
   pid: number;
   tid: number;
+  fd: number;
   seq: number;
   count: number;
   ts_ns: bigint;
@@ -13,14 +14,16 @@ export interface SelftestEvent {
 }
 
 export const selftestEventLayout = {
-  size: 48,
+  size: 56,
   fields: {
     pid: { offset: 0, size: 4 },
     tid: { offset: 4, size: 4 },
-    seq: { offset: 8, size: 8 },
-    count: { offset: 16, size: 8 },
-    ts_ns: { offset: 24, size: 8 },
-    comm: { offset: 32, size: 16 },
+    fd: { offset: 8, size: 4 },
+    __pad: { offset: 12, size: 4 },
+    seq: { offset: 16, size: 8 },
+    count: { offset: 24, size: 8 },
+    ts_ns: { offset: 32, size: 8 },
+    comm: { offset: 40, size: 16 },
   },
 } as const;
 
@@ -28,9 +31,10 @@ export function decodeSelftestEvent(view: DataView, offset: number): SelftestEve
   return {
     pid: u32(view, offset + 0),
     tid: u32(view, offset + 4),
-    seq: u64(view, offset + 8),
-    count: u64(view, offset + 16),
-    ts_ns: big64(view, offset + 24),
-    comm: cString(view, offset + 32, 16),
+    fd: u32(view, offset + 8),
+    seq: u64(view, offset + 16),
+    count: u64(view, offset + 24),
+    ts_ns: big64(view, offset + 32),
+    comm: cString(view, offset + 40, 16),
   };
 }
