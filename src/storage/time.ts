@@ -63,3 +63,11 @@ export function parseTracerTime(text: string): number {
   const offsetMin = (sign === "-" ? -1 : 1) * (+oh! * 60 + +om!);
   return utc - offsetMin * 60_000;
 }
+
+/** The same instant as an RFC 3339 string with any offset, in UTC, keeping every fraction digit. */
+export function toUtcRfc3339(text: string): string {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$/.exec(text);
+  if (!m) return text;
+  const utc = new Date(Date.parse(`${m[1]}${m[3]}`)).toISOString().slice(0, 19);
+  return m[2] ? `${utc}.${m[2]}Z` : `${utc}Z`;
+}

@@ -1,0 +1,199 @@
+// The hub without HTTP: CloudEvents shape, AND filters, a slow subscriber that blocks nobody and is told what it lost,
+// Last-Event-ID resume, gap notices, and the keepalive stall rule.
+import { describe, expect, test } from "bun:test";
+import { buildDocument, type Document } from "../storage/document";
+import { compileFilters, parseWatchRequest, type WatchFilter } from "./filters";
+import { WatchHub } from "./hub";
+import { SseParser, type SseMessage } from "./sse_parser";
+import type { Subscriber } from "./subscriber";
+
+const FIRST = 1_000_000;
+
+function hub(backlogSize = 100, clientQueueSize = 10): WatchHub {
+  return new WatchHub({ hostname: "node-1", backlogSize, clientQueueSize, firstSeq: FIRST });
+}
+
+function doc(tracerName: string, n: number, namespace?: string): Document {
+  const container = namespace
+    ? ({ id: "c1", hostname: "app-pod", namespace, qos: "burstable", type: "normal" } as never)
+    : undefined;
+  return buildDocument({ hostname: "node-1", region: "dev" }, { tracerName, data: { n }, container });
+}
+
+function filter(raw: Record<string, unknown>): WatchFilter {
+  const parsed = compileFilters(raw);
+  if (!parsed.ok) throw new Error(parsed.error);
+  return parsed.value;
+}
+
+/** Everything the subscriber has ready now, parsed. */
+async function drain(sub: Subscriber): Promise<SseMessage[]> {
+  const chunk = await Promise.race([sub.next(), Bun.sleep(20).then(() => "")]);
+  return new SseParser().push(chunk ?? "");
+}
+
+const dataOf = (m: SseMessage) => JSON.parse(m.data);
+
+describe("WatchHub", () => {
+  test("each event: SSE id, one data line holding a CloudEvents 1.0 event with the seed's fields", async () => {
+    const h = hub();
+    const sub = h.subscribe({});
+    const d = doc("oom", 1, "prod");
+    h.publish(d);
+    const [m] = await drain(sub);
+    expect(m!.id).toBe(String(FIRST));
+    expect(m!.event).toBe("message");
+    const ce = dataOf(m!);
+    expect(Object.keys(ce)).toEqual(["specversion", "id", "source", "type", "datacontenttype", "time", "data"]);
+    expect(ce).toMatchObject({
+      specversion: "1.0",
+      source: "/huatuo/node-1/oom",
+      type: "tech.huatuo.kernel.event",
+      datacontenttype: "application/json",
+    });
+    expect(ce.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(ce.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+    expect(Date.parse(ce.time)).toBe(Date.parse(d.uploaded_time));
+    expect(ce.data).toEqual({
+      hostname: "node-1",
+      region: "dev",
+      observed_timestamp: new Date(Date.parse(ce.data.observed_timestamp)).toISOString(),
+      tracer_name: "oom",
+      tracer_id: d.tracer_id,
+      tracer_run_type: "auto",
+      container_id: "c1",
+      container_hostname: "app-pod",
+      container_host_namespace: "prod",
+      container_type: "normal",
+      container_qos: "burstable",
+      tracer_data: { n: 1 },
+    });
+    expect(h.counters).toMatchObject({ published: 1, delivered: 1 });
+  });
+
+  test("filters are regular expressions and all must match", async () => {
+    const h = hub();
+    const net = h.subscribe(filter({ tracer_name: "netdev|dropwatch", container_host_namespace: "^prod$" }));
+    const all = h.subscribe(filter({ tracer_name: "" }));
+    h.publish(doc("dropwatch", 1, "prod"));
+    h.publish(doc("dropwatch", 2)); // host event: no namespace, so ^prod$ does not match
+    h.publish(doc("netdev_events", 3, "production"));
+    h.publish(doc("oom", 4, "prod"));
+    h.publish(doc("netdev_events", 5, "prod"));
+    expect((await drain(net)).map((m) => dataOf(m).data.tracer_data.n)).toEqual([1, 5]);
+    expect((await drain(all)).length).toBe(5);
+  });
+
+  test("a subscriber that stops reading loses only its own events and is told how many, where", async () => {
+    const h = hub(1000, 10);
+    const slow = h.subscribe({});
+    const fast = h.subscribe({});
+    const got: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      h.publish(doc("oom", i));
+      got.push(...(await drain(fast)).map((m) => dataOf(m).data.tracer_data.n));
+    }
+    expect(got).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    h.publish(doc("oom", 50));
+    // When it reads again: what was queued, then the notice of what it lost after that, then live events.
+    const caughtUp = await drain(slow);
+    expect(caughtUp.slice(0, 10).map((m) => dataOf(m).data.tracer_data.n)).toEqual(
+      Array.from({ length: 10 }, (_, i) => i),
+    );
+    expect(caughtUp.length).toBe(11);
+    expect(caughtUp[10]!.event).toBe("dropped");
+    expect(caughtUp[10]!.id).toBeUndefined();
+    expect(dataOf(caughtUp[10]!)).toMatchObject({
+      type: "tech.huatuo.watch.dropped",
+      data: { dropped: 41, first_id: FIRST + 10, last_id: FIRST + 50, reason: "slow_client" },
+    });
+    h.publish(doc("oom", 51));
+    expect((await drain(slow)).map((m) => dataOf(m).data.tracer_data.n)).toEqual([51]);
+    expect(h.counters.dropped.slow_client).toBe(41);
+  });
+
+  test("a drop notice is also sent when no event follows the loss", async () => {
+    const h = hub(100, 2);
+    const sub = h.subscribe({});
+    for (let i = 0; i < 5; i++) h.publish(doc("oom", i));
+    const messages = await drain(sub);
+    expect(messages.map((m) => m.event)).toEqual(["message", "message", "dropped"]);
+    expect(dataOf(messages[2]!).data.dropped).toBe(3);
+  });
+
+  test("Last-Event-ID: a reconnecting client gets what it missed, filtered, then live events", async () => {
+    const h = hub();
+    for (let i = 0; i < 10; i++) h.publish(doc(i % 2 ? "oom" : "dropwatch", i));
+    const sub = h.subscribe(filter({ tracer_name: "^oom$" }), String(FIRST + 4));
+    h.publish(doc("oom", 99));
+    const messages = await drain(sub);
+    expect(messages.map((m) => Number(m.id) - FIRST)).toEqual([5, 7, 9, 10]);
+    // Up to date: nothing to replay.
+    expect(await drain(h.subscribe({}, String(FIRST + 10)))).toEqual([]);
+  });
+
+  test("a gap notice when the backlog no longer holds what the client missed", async () => {
+    const h = hub(5);
+    for (let i = 0; i < 20; i++) h.publish(doc("oom", i));
+    const messages = await drain(h.subscribe({}, String(FIRST + 3)));
+    expect(messages[0]!.event).toBe("gap");
+    expect(dataOf(messages[0]!).data).toEqual({
+      last_event_id: FIRST + 3,
+      next_event_id: FIRST + 15,
+      lost: 11,
+      reason: "backlog_exceeded",
+    });
+    expect(messages.slice(1).map((m) => Number(m.id) - FIRST)).toEqual([15, 16, 17, 18, 19]);
+    expect(h.counters.dropped.gap).toBe(11);
+  });
+
+  test("an id from an earlier run of the agent: gap with lost unknown, then the whole backlog", async () => {
+    const h = hub(5);
+    h.publish(doc("oom", 0));
+    const messages = await drain(h.subscribe({}, String(FIRST - 500)));
+    expect(dataOf(messages[0]!).data).toMatchObject({ lost: null, reason: "agent_restarted" });
+    expect(messages.length).toBe(2);
+  });
+
+  test("a malformed Last-Event-ID is ignored", async () => {
+    const h = hub();
+    h.publish(doc("oom", 0));
+    expect(await drain(h.subscribe({}, "abc"))).toEqual([]);
+  });
+
+  test("keepalive: pings while the client reads; after three idle-and-unread ticks it asks to close", async () => {
+    const h = hub();
+    const sub = h.subscribe({});
+    expect(await sub.next()).toBe(": ping\n"); // at once: the client sees the stream open
+    const waiting = sub.next();
+    expect(sub.keepAlive()).toBe(true);
+    expect(await waiting).toBe(": ping\n");
+    // The client stops pulling: nothing is taken between ticks.
+    expect([sub.keepAlive(), sub.keepAlive(), sub.keepAlive()]).toEqual([true, true, false]);
+    h.unsubscribe(sub);
+    expect(h.clients()).toBe(0);
+    expect(await sub.next()).toBeUndefined();
+  });
+});
+
+describe("parseWatchRequest", () => {
+  test("accepts an empty body, {}, and the seed's filters", () => {
+    expect(parseWatchRequest(undefined)).toEqual({ ok: true, value: {} });
+    expect(parseWatchRequest({})).toEqual({ ok: true, value: {} });
+    const parsed = parseWatchRequest({ filters: { hostname: "^node-1$", tracer_name: "netdev|dropwatch" } });
+    expect(parsed.ok && Object.keys(parsed.value)).toEqual(["hostname", "tracer_name"]);
+  });
+
+  test("rejects bad regexes, unknown fields, non-strings and overlong patterns with a one-line reason", () => {
+    const error = (body: unknown) => {
+      const r = parseWatchRequest(body);
+      return r.ok ? "" : r.error;
+    };
+    expect(error({ filters: { tracer_name: "(oom" } })).toMatch(/^filters\.tracer_name: invalid regular expression/);
+    expect(error({ filters: { tracer: "oom" } })).toMatch(/^unknown filter "tracer"; known: tracer_name/);
+    expect(error({ filters: { region: 1 } })).toBe("filters.region must be a string (a regular expression)");
+    expect(error({ filters: { region: "a".repeat(257) } })).toBe("filters.region is 257 characters; at most 256");
+    expect(error({ filter: {} })).toMatch(/^unknown field "filter"/);
+    expect(error([])).toBe("request body must be a JSON object");
+  });
+});
