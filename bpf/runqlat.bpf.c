@@ -150,6 +150,12 @@ static __always_inline void dequeue(u32 pid, struct task_struct *t)
 		account_cgroup(task_cgroup_id(t), delta);
 }
 
+/* An exiting task may still have an entry (woken while running, then exited): free it for pid reuse. */
+static __always_inline void forget(u32 pid)
+{
+	bpf_map_delete_elem(&runqlat_start, &pid);
+}
+
 /* A context switch seen through task pointers (BTF, raw tracepoint and kprobe variants). */
 static __always_inline void on_switch(struct task_struct *prev, struct task_struct *next)
 {
@@ -181,6 +187,13 @@ int BPF_PROG(runqlat_btf_switch, bool preempt, struct task_struct *prev, struct 
 	return 0;
 }
 
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(runqlat_btf_exit, struct task_struct *p)
+{
+	forget(BPF_CORE_READ(p, pid));
+	return 0;
+}
+
 /* Variant 2: raw tracepoints (4.17+); same arguments, read through probes. */
 SEC("raw_tp/sched_wakeup")
 int BPF_PROG(runqlat_raw_wakeup, struct task_struct *p)
@@ -200,6 +213,13 @@ SEC("raw_tp/sched_switch")
 int BPF_PROG(runqlat_raw_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
 	on_switch(prev, next);
+	return 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int BPF_PROG(runqlat_raw_exit, struct task_struct *p)
+{
+	forget(BPF_CORE_READ(p, pid));
 	return 0;
 }
 
@@ -228,6 +248,13 @@ int runqlat_tp_switch(struct trace_event_raw_sched_switch *ctx)
 	if (!(ctx->prev_state & 0xff))
 		enqueue(ctx->prev_pid);
 	dequeue(ctx->next_pid, NULL);
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int runqlat_tp_exit(struct trace_event_raw_sched_process_template *ctx)
+{
+	forget(ctx->pid);
 	return 0;
 }
 

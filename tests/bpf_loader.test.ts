@@ -1,7 +1,10 @@
 // The loader against the real kernel: every runqlat variant attaches here, fallbacks after real attach failures,
 // the forced no-tracepoint path, and one-line errors for bad objects, missing maps and missing hooks.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { buildBpf, isRoot, rootOnly } from "./bpf_helpers";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildBpf, isRoot, ROOT, rootOnly, run } from "./bpf_helpers";
 import type { BpfError } from "../src/bpf/errors";
 import type { HookKind } from "../src/bpf/hooks";
 import type { TracerBpf } from "../src/bpf/loader";
@@ -9,6 +12,7 @@ import type { TracerBpf } from "../src/bpf/loader";
 beforeAll(buildBpf);
 
 const { loadTracer, kernelFeatures } = await import("../src/bpf/loader");
+const { probeFeatures } = await import("../src/bpf/features");
 const { BpfObject, constant } = await import("../src/bpf/object");
 const { loadNative } = await import("../src/bpf/native");
 const { embeddedAssets } = await import("../src/bpf/embedded");
@@ -37,7 +41,7 @@ function expectOneLine(err: Error, ...parts: string[]): void {
 describe.skipIf(!isRoot)(rootOnly("runqlat variants"), () => {
   test("the default choice is the BTF tracepoints", async () => {
     const object = await loadTracer(runqlatBpf);
-    expect(object.hook).toBe("tp_btf:sched/sched_wakeup,sched/sched_wakeup_new,sched/sched_switch");
+    expect(object.hook).toBe("tp_btf:sched/sched_wakeup,sched/sched_wakeup_new,sched/sched_switch,sched/sched_process_exit");
     expect(object.hooks.every((h) => h.attempts.at(-1)?.status === "attached")).toBe(true);
     object.close();
   });
@@ -77,6 +81,48 @@ describe.skipIf(!isRoot)(rootOnly("runqlat variants"), () => {
     expect(err.message).toContain("kernel built without CONFIG_KPROBES");
     expect(err.message).not.toContain("\n");
   });
+});
+
+describe.skipIf(!isRoot)(rootOnly("BTF and tracefs"), () => {
+  test("without kernel BTF an external BTF file serves CO-RE; BTF tracepoints give way to raw ones", async () => {
+    const features = probeFeatures(await loadNative(), { kernelBtf: "/nonexistent/vmlinux", btfPath: "/sys/kernel/btf/vmlinux" });
+    expect(features.btfPath).toBe("/sys/kernel/btf/vmlinux");
+    const object = await loadTracer(runqlatBpf, { features });
+    expect(object.hook).toStartWith("raw_tp:sched/sched_wakeup");
+    expect(object.hooks[0]!.attempts[0]!.reason).toContain("no kernel BTF (/nonexistent/vmlinux");
+    object.close();
+  });
+
+  test("without any BTF the tracer is unsupported, with the reason", async () => {
+    const features = probeFeatures(await loadNative(), { kernelBtf: "/nonexistent/vmlinux" });
+    const err = await failure(() => createRunqlat({ features }));
+    expect(err).toBeInstanceOf(UnsupportedError);
+    expect(err.message).toBe(
+      "load runqlat: no kernel BTF (/nonexistent/vmlinux, CONFIG_DEBUG_INFO_BTF) and no external BTF file configured",
+    );
+  });
+
+  test("tracefs is mounted when absent (in a private mount namespace)", () => {
+    const work = mkdtempSync(join(tmpdir(), "hb-tracefs-"));
+    const script = join(work, "child.ts");
+    writeFileSync(
+      script,
+      `import { existsSync } from "node:fs";
+if (existsSync("/sys/kernel/tracing/events")) throw new Error("tracefs still mounted");
+const { loadTracer } = await import(${JSON.stringify(join(ROOT, "src/bpf/loader.ts"))});
+const { runqlatBpf } = await import(${JSON.stringify(join(ROOT, "src/metrics/runqlat.ts"))});
+const tracepoints = runqlatBpf.hooks.map((h) => ({ ...h, candidates: h.candidates.filter((c) => c.kind === "tracepoint") }));
+const object = await loadTracer({ ...runqlatBpf, hooks: tracepoints });
+console.log(object.hook);
+object.close();
+`,
+    );
+    const bun = join(ROOT, "node_modules/.bin/bun");
+    const unmount = "umount /sys/kernel/tracing 2>/dev/null; umount /sys/kernel/debug/tracing 2>/dev/null;";
+    const result = run(["unshare", "-m", "sh", "-c", `${unmount} exec ${bun} ${script}`]);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toStartWith("tracepoint:sched/sched_wakeup");
+  }, 30_000);
 });
 
 describe.skipIf(!isRoot)(rootOnly("one-line errors"), () => {

@@ -16,11 +16,11 @@ const { decodeSelftestEvent } = await import("../src/bpf/gen/selftest");
 const devNull = openSync("/dev/null", "w");
 afterAll(() => closeSync(devNull));
 
-function loadSelftest(usePerf: boolean): Promise<BpfObject> {
+function loadSelftest(usePerf: boolean, tgid = process.pid): Promise<BpfObject> {
   return loadTracer({
     object: "selftest",
     hooks: [{ name: "sys_enter_write", candidates: [{ kind: "tracepoint", program: "selftest_write", target: "syscalls/sys_enter_write" }] }],
-    constants: { target_tgid: constant.u32(process.pid), use_perf: constant.bool(usePerf) },
+    constants: { target_tgid: constant.u32(tgid), use_perf: constant.bool(usePerf) },
   });
 }
 
@@ -81,6 +81,27 @@ describe.skipIf(!isRoot)(rootOnly("event readers"), () => {
       expect(reader.lost()).toBeGreaterThan(0);
       // the ring buffer's BPF side counts each failed reserve; perf counts what the kernel dropped
       if (!usePerf) expect(received + reader.lost()).toBe(Number(calls));
+      object.close();
+    });
+  }
+
+  for (const usePerf of [false, true]) {
+    test(`${usePerf ? "perf" : "ring"} buffer: a read with a timeout sleeps until a record comes, or the deadline`, async () => {
+      // a child is the traced process: this one's test runner may write at any time
+      const quiet = Bun.spawn(["sleep", "10"]);
+      const silent = await loadSelftest(usePerf, quiet.pid);
+      let started = performance.now();
+      expect(silent.reader(usePerf ? "selftest_pb" : "selftest_rb").read(() => {}, 200)).toBe(0);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+      quiet.kill();
+      silent.close();
+
+      const writer = Bun.spawn(["sh", "-c", "sleep 0.5; echo ready > /dev/null; sleep 10"]);
+      const object = await loadSelftest(usePerf, writer.pid);
+      started = performance.now();
+      expect(object.reader(usePerf ? "selftest_pb" : "selftest_rb").read(() => {}, 5000)).toBe(1);
+      expect(performance.now() - started).toBeLessThan(4000);
+      writer.kill();
       object.close();
     });
   }

@@ -8,18 +8,16 @@ import { constant, type BpfObject } from "../bpf/object";
 import { registerTracer } from "../framework/registry";
 import { UnsupportedError, type Emitter, type HistogramValue, type MetricCollector, type Tracer } from "../framework/types";
 
-/** Each scheduler event's candidates, best first; the kprobe serves kernels without the tracepoints. */
-function hook(event: string, program: string, kernelFunction: string): HookSpec {
+/** Each scheduler event's candidates, best first; a kprobe serves kernels without the tracepoints. */
+function hook(event: string, program: string, kernelFunction?: string): HookSpec {
   const candidate = (kind: HookKind, prefix: string, target: string) => ({ kind, program: `runqlat_${prefix}_${program}`, target });
-  return {
-    name: event,
-    candidates: [
-      candidate("tp_btf", "btf", `sched/${event}`),
-      candidate("raw_tp", "raw", `sched/${event}`),
-      candidate("tracepoint", "tp", `sched/${event}`),
-      candidate("kprobe", "kp", kernelFunction),
-    ],
-  };
+  const candidates = [
+    candidate("tp_btf", "btf", `sched/${event}`),
+    candidate("raw_tp", "raw", `sched/${event}`),
+    candidate("tracepoint", "tp", `sched/${event}`),
+  ];
+  if (kernelFunction) candidates.push(candidate("kprobe", "kp", kernelFunction));
+  return { name: event, candidates, optional: !kernelFunction };
 }
 
 export const runqlatBpf: TracerBpf = {
@@ -28,6 +26,8 @@ export const runqlatBpf: TracerBpf = {
     hook("sched_wakeup", "wakeup", "try_to_wake_up"),
     hook("sched_wakeup_new", "wakeup_new", "wake_up_new_task"),
     hook("sched_switch", "switch", "finish_task_switch"),
+    // cleanup only: without it, entries of exited tasks wait for their pid to be reused
+    hook("sched_process_exit", "exit"),
   ],
   // container series need the cgroup → container mapping; until then the per-cgroup map stays empty
   constants: { per_cgroup: constant.bool(false) },
