@@ -1,6 +1,6 @@
 // Cgroup mode detection from mountinfo text: legacy, hybrid, unified, and the controller → hierarchy mapping.
 import { describe, expect, test } from "bun:test";
-import { controllerDir, layoutFromMountinfo, parseMountinfo, referenceRoot } from "./cgroup";
+import { controllerDir, layoutFromMountinfo, layoutFromTree, parseMountinfo, referenceRoot } from "./cgroup";
 
 const HYBRID = `31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
 32 31 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:9 - cgroup cgroup rw,cpu,cpuacct
@@ -53,5 +53,16 @@ describe("layoutFromMountinfo", () => {
     const layout = layoutFromMountinfo(UNIFIED, (p) => `/fx${p}`);
     expect(layout.unified).toBe("/fx/sys/fs/cgroup");
     expect(parseMountinfo("1 2 0:1 / /a\\040b rw - tmpfs tmpfs rw")[0]!.point).toBe("/a b");
+  });
+});
+
+describe("layoutFromTree (no cgroup mounts in mountinfo)", () => {
+  test("the v2 fixture tree and the real v1 tree", () => {
+    const fixtures = `${import.meta.dir}/../../fixtures/sys/fs/cgroup`;
+    expect(layoutFromTree(fixtures)).toMatchObject({ mode: "unified", unified: fixtures });
+    const v1 = layoutFromTree("/sys/fs/cgroup");
+    expect(v1.mode).toBe("legacy");
+    expect(controllerDir(v1, "memory")).toEqual({ root: "/sys/fs/cgroup/memory", version: 1 });
+    expect(layoutFromTree("/nonexistent").mode).toBe("none");
   });
 });

@@ -1,6 +1,7 @@
 // Cgroup layout of a host, detected from mountinfo: legacy v1, hybrid (v1 controllers + a cgroup2 mount) or unified v2.
 // Answers "which directory holds controller X" so readers never assume a layout.
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { getRootPrefix, procPath, sysPath } from "../procfs/root";
 
 export type CgroupMode = "legacy" | "hybrid" | "unified" | "none";
@@ -74,9 +75,30 @@ export function detectLayout(): CgroupLayout {
   try {
     text = readFileSync(procPath("self/mountinfo"), "utf8");
   } catch {
-    // No mountinfo (a bare fixture root): no cgroups, so no container can be mapped.
+    // Unreadable mountinfo: fall back to looking at the tree below.
   }
-  return layoutFromMountinfo(text, resolveUnderRoot);
+  const layout = layoutFromMountinfo(text, resolveUnderRoot);
+  return layout.mode === "none" ? layoutFromTree(sysPath("fs/cgroup")) : layout;
+}
+
+/**
+ * Without cgroup mounts in mountinfo (a fixture root, a chroot with /sys/fs/cgroup bind-mounted), the tree itself
+ * tells: cgroup.controllers exists only at a cgroup2 root; otherwise each directory is a v1 hierarchy named after
+ * its controllers ("cpu,cpuacct").
+ */
+export function layoutFromTree(root: string): CgroupLayout {
+  if (existsSync(join(root, "cgroup.controllers"))) return { mode: "unified", v1: new Map(), unified: root };
+  const v1 = new Map<string, string>();
+  let names: string[] = [];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return { mode: "none", v1 };
+  }
+  for (const name of names) {
+    for (const c of name.split(",")) if (!v1.has(c) || c === name) v1.set(c, join(root, name));
+  }
+  return { mode: v1.size > 0 ? "legacy" : "none", v1 };
 }
 
 /** The real host layout, ignoring --procfs-prefix: for the agent's own cgroup, which is about this process. */

@@ -2,6 +2,7 @@
 // shared across the collectors of one scrape so each cgroup file is read at most once however many collectors need it.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { getRootPrefix } from "../procfs/root";
 import { controllerDir, detectLayout, type CgroupLayout } from "./cgroup";
 import type { Container } from "./types";
 
@@ -76,10 +77,14 @@ async function readCgroupText(path: string): Promise<string | undefined> {
   }
 }
 
-let host: CgroupFs | undefined;
+let host: { prefix: string; fs: CgroupFs } | undefined;
 
-/** The daemon's cgroup reader, with the layout detected once (under --procfs-prefix) on first use. */
+/**
+ * The daemon's cgroup reader, with the layout detected on first use (mounts do not change under a running agent).
+ * Detected again only if the procfs prefix changes, which happens between unit tests, never in the daemon.
+ */
 export function hostCgroups(): CgroupFs {
-  host ??= new CgroupFs(detectLayout());
-  return host;
+  const prefix = getRootPrefix();
+  if (host?.prefix !== prefix) host = { prefix, fs: new CgroupFs(detectLayout()) };
+  return host.fs;
 }
