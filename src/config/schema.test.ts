@@ -10,7 +10,16 @@ const expected: Config = {
   Log: { Level: "Info", File: "" },
   RuntimeCgroup: { LimitInitCPU: 0.5, LimitCPU: 2.0, LimitMem: 2048 },
   Storage: {
-    ES: { Address: "", Index: "huatuo_bamai", Username: "", Password: "" },
+    ES: {
+      Address: "",
+      Index: "huatuo_bamai",
+      Username: "",
+      Password: "",
+      BulkSize: 5,
+      FlushInterval: 1,
+      BacklogSize: 64,
+      InsecureSkipVerify: true,
+    },
     LocalFile: { Path: "huatuo-local", RotationSize: 100, MaxRotation: 10 },
   },
   AutoTracing: {
@@ -85,7 +94,7 @@ const expected: Config = {
     KubeletClientCertPath:
       "/etc/kubernetes/pki/apiserver-kubelet-client.crt,/etc/kubernetes/pki/apiserver-kubelet-client.key",
   },
-  EventsWatch: { MaxClients: 100, KeepAliveInterval: 30 },
+  EventsWatch: { MaxClients: 100, KeepAliveInterval: 30, BacklogSize: 1000, ClientQueueSize: 256 },
   HTTPServer: { ListenAddress: ":19704", RequestsPerSecond: 200, MaxBodyBytes: 4194304 },
 };
 

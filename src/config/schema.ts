@@ -2,6 +2,7 @@
 // plus our [HTTPServer] extension. The `Config` type is inferred from it.
 import { fail, ok, type Refined } from "./checks";
 import {
+  bool,
   enumOf,
   float,
   int,
@@ -49,6 +50,14 @@ const esSchema = section(
     Index: str("huatuo_bamai", "Index that holds the agent's documents.", nonEmpty),
     Username: str("", "Basic-auth user name; no default."),
     Password: str("", "Basic-auth password; no default."),
+    BulkSize: int(5, "Extension: largest _bulk request body in MB; a batch this big is sent at once.", positive),
+    FlushInterval: int(1, "Extension: seconds a smaller batch waits before it is sent.", positive),
+    BacklogSize: int(
+      64,
+      "Extension: MB of documents held in memory while the cluster is unreachable; beyond it new ones are dropped (counted).",
+      positive,
+    ),
+    InsecureSkipVerify: bool(true, "Extension: accept any https certificate (self-signed, as the user guide's examples)."),
   },
   esAllOrNothing,
 );
@@ -91,6 +100,12 @@ const podSchema = section("Pod discovery from the local kubelet; an absent kubel
 const eventsWatchSchema = section("The POST /v1/events/watch SSE stream.", {
   MaxClients: int(100, "Concurrent watch clients; more are refused with HTTP 429.", positive),
   KeepAliveInterval: int(30, "Seconds between SSE ': ping' comments sent to each client.", positive),
+  BacklogSize: int(1000, "Extension: recent events kept for clients that resume with Last-Event-ID.", positive),
+  ClientQueueSize: int(
+    256,
+    "Extension: events queued per client that reads slowly; beyond it that client loses events and is told.",
+    positive,
+  ),
 });
 
 const httpServerSchema = section("Extension (not in upstream HUATUO): the agent's HTTP listener.", {

@@ -73,3 +73,14 @@ export function newTracerId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(10));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+// JSON.rawJSON (TC39 "JSON.parse source text access", in Bun) is missing from TypeScript's ES2022 lib.
+const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
+
+/**
+ * Compact JSON of a document or event. A bigint (a u64 from a BPF record: MSR status, cgroup pointers) is written as
+ * its exact digits, a JSON number as Go writes a uint64, never rounded to a double.
+ */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v) => (typeof v === "bigint" ? rawJSON(v.toString()) : v));
+}

@@ -1,6 +1,6 @@
 // Watch stream messages: each document as a CloudEvents 1.0 JSON event (user guide 6.3) in one SSE message with an
 // `id:`, and the stream's own notices (gap, dropped) as CloudEvents of their own type under an SSE `event:` name.
-import type { Document } from "../storage/document";
+import { toJson, type Document } from "../storage/document";
 import { parseTracerTime, toUtcRfc3339 } from "../storage/time";
 
 export const EVENT_TYPE = "tech.huatuo.kernel.event";
@@ -49,7 +49,7 @@ export function cloudEvent(doc: Document): Record<string, unknown> {
 
 /** `id: <seq>` lets a reconnecting client send Last-Event-ID; one `data:` line holds the whole event. */
 export function eventFrame(seq: number, doc: Document): string {
-  return `id: ${seq}\ndata: ${JSON.stringify(cloudEvent(doc))}\n\n`;
+  return `id: ${seq}\ndata: ${toJson(cloudEvent(doc))}\n\n`;
 }
 
 export type NoticeKind = "gap" | "dropped";

@@ -55,11 +55,20 @@ export function compileFilters(raw: Record<string, unknown>): Parsed<WatchFilter
   return { ok: true, value: filter };
 }
 
+/** The fields filters look at: a document, or the copy of them the backlog keeps. */
+export type FilterFields = Partial<Record<FilterField, string>>;
+
+export function filterFields(doc: Document): FilterFields {
+  const fields: FilterFields = {};
+  for (const key of FILTER_FIELDS) if (doc[key] !== undefined) fields[key] = doc[key];
+  return fields;
+}
+
 /** A field the document lacks (a host event has no container fields) is the empty string. */
-export function matches(filter: WatchFilter, doc: Document): boolean {
+export function matches(filter: WatchFilter, fields: FilterFields): boolean {
   for (const key of FILTER_FIELDS) {
     const re = filter[key];
-    if (re && !re.test(doc[key] ?? "")) return false;
+    if (re && !re.test(fields[key] ?? "")) return false;
   }
   return true;
 }

@@ -2,8 +2,7 @@
 // with Last-Event-ID gets what it missed, and offers each to every subscriber without ever waiting for one.
 import type { Document } from "../storage/document";
 import { eventFrame, noticeFrame } from "./cloudevents";
-import type { WatchFilter } from "./filters";
-import { matches } from "./filters";
+import { filterFields, matches, type WatchFilter } from "./filters";
 import { Subscriber, type HubEntry, type WatchCounters } from "./subscriber";
 
 export interface WatchHubOptions {
@@ -32,7 +31,7 @@ export class WatchHub {
 
   publish(doc: Document): void {
     const seq = ++this.lastSeq;
-    const entry: HubEntry = { seq, doc, frame: eventFrame(seq, doc) };
+    const entry: HubEntry = { seq, fields: filterFields(doc), frame: eventFrame(seq, doc) };
     this.ring[seq % this.ring.length] = entry;
     this.counters.published++;
     for (const sub of this.subscribers) sub.offer(entry);
@@ -73,7 +72,7 @@ export class WatchHub {
     if (last < oldest - 1) frames.push(this.gapNotice(last, oldest));
     for (let seq = Math.max(last + 1, oldest); seq <= this.lastSeq; seq++) {
       const entry = this.ring[seq % this.ring.length]!;
-      if (matches(filter, entry.doc)) frames.push(entry.frame);
+      if (matches(filter, entry.fields)) frames.push(entry.frame);
     }
     return { frames, events: frames.length - (last < oldest - 1 ? 1 : 0) };
   }

@@ -1,12 +1,12 @@
 // One watch client: its filter, a bounded queue of SSE frames, and an account of what it was not sent. The HTTP
 // stream pulls from it only as fast as the socket drains, so a slow client fills its own queue and nobody else's.
-import type { Document } from "../storage/document";
 import { noticeFrame, PING } from "./cloudevents";
-import { matches, type WatchFilter } from "./filters";
+import { matches, type FilterFields, type WatchFilter } from "./filters";
 
+/** One published event: only what filters need besides the encoded frame, so the backlog holds each payload once. */
 export interface HubEntry {
   seq: number;
-  doc: Document;
+  fields: FilterFields;
   frame: string;
 }
 
@@ -45,7 +45,7 @@ export class Subscriber {
   ) {}
 
   offer(entry: HubEntry): void {
-    if (this.closed || !matches(this.filter, entry.doc)) return;
+    if (this.closed || !matches(this.filter, entry.fields)) return;
     if (this.queuedEvents >= this.capacity) return this.drop(entry.seq);
     this.flushDropNotice();
     this.queue.push(entry.frame);
