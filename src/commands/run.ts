@@ -70,6 +70,7 @@ export async function runRun(opts: RunOptions): Promise<number> {
       dryRun: opts.dryRun,
       logDebug: opts.logDebug,
       disableKubelet: opts.disableKubelet,
+      disableStorage: opts.disableStorage,
       enableCgroup: opts.enableCgroup,
     },
     log,

@@ -11,6 +11,12 @@ import { HttpServer } from "../server/http";
 import { registerCoreRoutes } from "../server/routes";
 import { createSelfMetrics } from "../server/self_metrics";
 import { statusFields } from "../server/tracer_report";
+import { registerWatchRoute } from "../server/watch";
+import { backendsFromConfig } from "../storage/from_config";
+import { registerStorageMetrics } from "../storage/metrics";
+import { DocumentSink } from "../storage/sink";
+import { WatchHub } from "../watch/hub";
+import { registerWatchMetrics } from "../watch/metrics";
 import { CleanupStack } from "./cleanup";
 import { PidFile } from "./pidfile";
 import { RuntimeCgroup } from "./runtime_cgroup";
@@ -25,6 +31,8 @@ export interface DaemonOptions {
   logDebug: boolean;
   /** --disable-kubelet: no pod discovery, so no container series. */
   disableKubelet: boolean;
+  /** --disable-storage: no local files, no Elasticsearch; events still reach watch clients. */
+  disableStorage: boolean;
   /** --enable-cgroup: run inside the [RuntimeCgroup] limits. */
   enableCgroup: boolean;
 }
@@ -61,8 +69,9 @@ async function start(opts: DaemonOptions, log: Logger, cleanup: CleanupStack): P
   const baseLabels = { host: osHostname(), region: opts.region };
   const pods = startPodDiscovery(opts.config.Pod, opts.disableKubelet, baseLabels.host, log.child("pod"));
   cleanup.push("pod", () => pods.stop());
+  const { sink, hub } = startEvents(opts, baseLabels.host, log, cleanup, (name) => manager.countEvent(name));
   const manager = new TracerManager(
-    { config: store, log, containers: pods, region: opts.region, hostname: baseLabels.host },
+    { config: store, log, containers: pods, region: opts.region, hostname: baseLabels.host, events: sink },
     log,
   );
   await manager.createAll(new Set(opts.config.BlackList));
@@ -71,6 +80,8 @@ async function start(opts: DaemonOptions, log: Logger, cleanup: CleanupStack): P
   cleanup.push("tracers", () => manager.close(SHUTDOWN_DEADLINE_MS / 2));
 
   const selfMetrics = createSelfMetrics(baseLabels);
+  registerStorageMetrics(selfMetrics.registry, sink.backends);
+  registerWatchMetrics(selfMetrics.registry, hub);
   const http = new HttpServer({
     listenAddress: opts.config.HTTPServer.ListenAddress,
     requestsPerSecond: opts.config.HTTPServer.RequestsPerSecond,
@@ -80,10 +91,40 @@ async function start(opts: DaemonOptions, log: Logger, cleanup: CleanupStack): P
   });
   registerCoreRoutes(http, { manager, selfMetrics, baseLabels, collectorTimeoutMs: COLLECTOR_TIMEOUT_MS });
   registerContainerRoutes(http, pods);
+  registerWatchRoute(http, { hub, limits: () => watchLimits(store.get()), log: log.child("watch") });
   const bound = http.listen();
   cleanup.push("http", () => http.stop());
+  // Unwound before "http": watch streams end cleanly instead of being cut by the server's stop.
+  cleanup.push("watch", () => hub.close());
   log.info("http server listening", { address: `${bound.hostname}:${bound.port}` });
   runtimeCgroup?.raiseCpu();
+}
+
+/**
+ * The `storage` step, before tracers exist: the watch hub and the fan-out to the configured backends. Neither
+ * waits for a backend: an unreachable Elasticsearch only means a backlog. Closed after the tracers, so their last
+ * documents are written.
+ */
+function startEvents(
+  opts: DaemonOptions,
+  hostname: string,
+  log: Logger,
+  cleanup: CleanupStack,
+  onSaved: (tracer: string) => void,
+): { sink: DocumentSink; hub: WatchHub } {
+  const watch = opts.config.EventsWatch;
+  const hub = new WatchHub({ hostname, backlogSize: watch.BacklogSize, clientQueueSize: watch.ClientQueueSize });
+  const backends = opts.disableStorage ? [] : backendsFromConfig(opts.config.Storage, log);
+  const origin = { hostname, region: opts.region };
+  const sink = new DocumentSink({ origin, backends, publisher: hub, onSaved, log: log.child("storage") });
+  log.info("storage", { backends: backends.map((b) => b.name).join(",") || "none", disabled: opts.disableStorage });
+  cleanup.push("storage", () => sink.close(SHUTDOWN_DEADLINE_MS / 2));
+  return { sink, hub };
+}
+
+/** Read per watch request, so MaxClients and KeepAliveInterval follow a SIGHUP reload. */
+function watchLimits(config: Config): { maxClients: number; keepAliveMs: number } {
+  return { maxClients: config.EventsWatch.MaxClients, keepAliveMs: config.EventsWatch.KeepAliveInterval * 1000 };
 }
 
 /** The `cgroup` step: only with --enable-cgroup; a failure aborts startup like any other step. */

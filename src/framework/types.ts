@@ -2,6 +2,7 @@
 import type { Logger } from "../log";
 import type { Container, ContainerSource } from "../pod/types";
 import type { ConfigStore } from "../config/store";
+import type { EventSink } from "../storage/sink";
 
 export type TracerKind = "metric" | "event" | "autotracing";
 export type Labels = Record<string, string>;
@@ -36,6 +37,8 @@ export interface TracerContext {
   containers: ContainerSource;
   region: string;
   hostname: string;
+  /** Where event tracers and autotracers save documents: local files, Elasticsearch and the watch stream. */
+  events: EventSink;
 }
 
 /** A created tracer. A metric collector has `collector`; event tracers and autotracers have `run`. */

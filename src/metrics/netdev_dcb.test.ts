@@ -6,6 +6,7 @@ import { FamilySet, type Family } from "../framework/families";
 import { registeredTracers } from "../framework/registry";
 import { rootLogger } from "../log";
 import { noContainers } from "../pod/types";
+import { discardEvents } from "../storage/sink";
 import { concatBytes, encodeAttr, encodeString, NetlinkError, rtnetlinkRequest } from "../procfs/netlink";
 import { emitPfc, encodeIeeeGet, parseIeeeGetReply } from "./netdev_dcb";
 
@@ -14,7 +15,7 @@ async function scrape(name: string, patch: (mc: Config["MetricCollector"]) => vo
   const config = defaultConfig();
   patch(config.MetricCollector);
   const store = new ConfigStore(config);
-  const ctx = { config: store, log: rootLogger, containers: noContainers, region: "dev", hostname: "h" };
+  const ctx = { config: store, log: rootLogger, containers: noContainers, region: "dev", hostname: "h", events: discardEvents };
   const tracer = await registeredTracers().find((d) => d.name === name)!.create(ctx);
   const set = new FamilySet({ host: "h", region: "dev" });
   await tracer.collector!.collect(set.emitterFor(name), new AbortController().signal);

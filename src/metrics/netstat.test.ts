@@ -7,6 +7,7 @@ import { FamilySet, type Family } from "../framework/families";
 import { registeredTracers } from "../framework/registry";
 import { rootLogger } from "../log";
 import { noContainers } from "../pod/types";
+import { discardEvents } from "../storage/sink";
 import { setRootPrefix } from "../procfs/root";
 import { parseSnmpPairs } from "./netstat";
 
@@ -15,7 +16,7 @@ async function scrape(name: string, patch: (mc: Config["MetricCollector"]) => vo
   const config = defaultConfig();
   patch(config.MetricCollector);
   const store = new ConfigStore(config);
-  const ctx = { config: store, log: rootLogger, containers: noContainers, region: "dev", hostname: "h" };
+  const ctx = { config: store, log: rootLogger, containers: noContainers, region: "dev", hostname: "h", events: discardEvents };
   const tracer = await registeredTracers().find((d) => d.name === name)!.create(ctx);
   const set = new FamilySet({ host: "h", region: "dev" });
   await tracer.collector!.collect(set.emitterFor(name), new AbortController().signal);

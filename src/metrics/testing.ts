@@ -9,6 +9,7 @@ import { registeredTracers } from "../framework/registry";
 import type { Labels, MetricCollector, TracerContext } from "../framework/types";
 import { Logger } from "../log";
 import type { Container } from "../pod/types";
+import { discardEvents } from "../storage/sink";
 
 /** The mock root under the repository: `setRootPrefix(FIXTURES)`. */
 export const FIXTURES = join(import.meta.dir, "../../fixtures");
@@ -52,6 +53,7 @@ export function stubContext(options: StubOptions = {}): TracerContext {
     containers: { list: () => containers },
     region: "dev",
     hostname: "huatuo-dev",
+    events: discardEvents,
   };
 }
 
