@@ -21,17 +21,17 @@ static char global_err[HB_ERR_CAP];
 
 static void log_append(struct hb_handle *hh, const char *text, size_t len)
 {
-	if (len >= HB_LOG_CAP)
-		return;
+	/* verifier logs end with the interesting part: keep the newest bytes */
+	if (len > HB_LOG_CAP / 2) {
+		text += len - HB_LOG_CAP / 2;
+		len = HB_LOG_CAP / 2;
+	}
 	if (hh->log_len + len > HB_LOG_CAP) {
-		/* keep the newest half: verifier logs end with the interesting part */
 		size_t keep = HB_LOG_CAP / 2;
 		size_t drop = hh->log_len > keep ? hh->log_len - keep : 0;
 
 		memmove(hh->log, hh->log + drop, hh->log_len - drop);
 		hh->log_len -= drop;
-		if (hh->log_len + len > HB_LOG_CAP)
-			hh->log_len = 0;
 	}
 	memcpy(hh->log + hh->log_len, text, len);
 	hh->log_len += len;

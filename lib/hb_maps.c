@@ -210,25 +210,29 @@ static void emit(const struct hb_map *m, int flags, const char *keys, const char
 static int dump_batch(struct hb_map *m, int flags, char *keys, char *vals, uint32_t max,
 		      char *skeys, char *sraw)
 {
-	uint64_t token[2] = { 0, 0 };	/* in/out batch position: a bucket or index, <= 8 bytes */
+	/* the batch position is a u32 bucket (hash maps) or a key (arrays): room for either */
+	size_t token_size = m->key_size > 8 ? m->key_size : 8;
+	char *in = calloc(2, token_size), *out = in + token_size;
 	uint32_t total = 0, count;
-	int err, first = 1;
+	int err = 0, first = 1;
 
+	if (!in)
+		return -ENOMEM;
 	while (total < max) {
 		count = max - total < HB_BATCH ? max - total : HB_BATCH;
-		err = bpf_map_lookup_batch(m->fd, first ? NULL : &token[0], &token[1], skeys, sraw,
-					   &count, NULL);
+		err = bpf_map_lookup_batch(m->fd, first ? NULL : in, out, skeys, sraw, &count, NULL);
 		err = err ? -errno : 0;
 		if (err && err != -ENOENT)
-			return err;
+			break;
 		emit(m, flags, skeys, sraw, count, keys, vals, total);
 		total += count;
 		if (err == -ENOENT)
 			break;
-		token[0] = token[1];
+		memcpy(in, out, token_size);
 		first = 0;
 	}
-	return total;
+	free(in);
+	return err && err != -ENOENT ? err : (int)total;
 }
 
 /* Key-by-key dump for kernels and map types without batch operations. */

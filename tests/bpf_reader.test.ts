@@ -106,6 +106,24 @@ describe.skipIf(!isRoot)(rootOnly("event readers"), () => {
     });
   }
 
+  test("pump drains in the background until aborted, without blocking the event loop", async () => {
+    const object = await loadSelftest(false);
+    const reader = object.reader("selftest_rb");
+    const stop = new AbortController();
+    const events: SelftestEvent[] = [];
+    const pumping = reader.pump(decodeSelftestEvent, (e) => e.fd === devNull && events.push(e), stop.signal, 10);
+    for (let i = 0; i < 5; i++) {
+      writes(100);
+      await Bun.sleep(20);
+    }
+    await Bun.sleep(50);
+    stop.abort();
+    await pumping;
+    expect(events.length).toBe(500);
+    expect(object.programStats("selftest_write").runCount).toBeGreaterThanOrEqual(0);
+    object.close();
+  });
+
   test("drain throughput into decoded objects", async () => {
     const object = await loadSelftest(false);
     const reader = object.reader("selftest_rb");

@@ -85,8 +85,13 @@ describe.skipIf(!isRoot)(rootOnly("runqlat on the live scheduler"), () => {
     expect(total(theirs)).toBeGreaterThan(100_000);
     expect(total(ours) / total(theirs)).toBeGreaterThan(0.5);
     expect(total(ours) / total(theirs)).toBeLessThan(2);
+    // Both tools stamp the same tracepoints, but each one's programs run between the other's stamps: a few
+    // hundred ns that move mass across the 2 µs boundary near the mode. Compare below 4 µs as one bucket.
+    const below4 = (m: Map<number, number>) => (m.get(2) ?? 0) + (m.get(4) ?? 0);
+    expect(below4(ours) / below4(theirs)).toBeGreaterThan(0.5);
+    expect(below4(ours) / below4(theirs)).toBeLessThan(2);
     for (const [bound, count] of theirs) {
-      if (count < total(theirs) / 100) continue;
+      if (bound <= 4 || count < total(theirs) / 100) continue;
       const ratio = (ours.get(bound) ?? 0) / count;
       expect(`${bound}us ratio ${ratio > 0.1 && ratio < 10 ? "ok" : ratio}`).toBe(`${bound}us ratio ok`);
     }

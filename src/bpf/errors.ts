@@ -25,14 +25,14 @@ for (const [value, name] of [
   errnoNames.set(value, name);
 }
 
-export function errnoName(errno: number): string {
+function errnoName(errno: number): string {
   return errnoNames.get(Math.abs(errno)) ?? `E${Math.abs(errno)}`;
 }
 
 const PERMISSION_HINT = "run as root or grant CAP_BPF and CAP_PERFMON (CAP_SYS_ADMIN before 5.8)";
 
 /** The hint for a failed step, from the errno and the kind of step. */
-export function hintFor(step: string, errno: number): string | undefined {
+function hintFor(step: string, errno: number): string | undefined {
   const code = errnoName(errno);
   if (code === "EPERM") return PERMISSION_HINT;
   if (code === "EACCES") {

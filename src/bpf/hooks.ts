@@ -82,7 +82,7 @@ function tracepointReason(candidate: HookCandidate, env: HookEnvironment): strin
 }
 
 /** Why a candidate cannot work on this kernel, or its attach target when it may. */
-export function probeCandidate(
+function probeCandidate(
   candidate: HookCandidate,
   env: HookEnvironment,
   options: SelectionOptions,

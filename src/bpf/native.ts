@@ -144,7 +144,9 @@ let loading: Promise<Native> | undefined;
 
 /** The native layer, extracted and opened once per process. */
 export function loadNative(): Promise<Native> {
-  loading ??= load();
-  loading.catch(() => (loading = undefined));
+  loading ??= load().catch((err) => {
+    loading = undefined; // a later call may succeed (e.g. once /run is writable)
+    throw err;
+  });
   return loading;
 }

@@ -6,7 +6,7 @@ import { asBuffer, type Native } from "./native";
 import { EventReader, type ReaderOptions } from "./ringbuf";
 
 // enum hb_attach_kind of lib/huatuo_bpf.h
-export const ATTACH_KIND = {
+const ATTACH_KIND = {
   tracepoint: 1,
   raw_tp: 2,
   tp_btf: 3,
@@ -112,11 +112,6 @@ export class BpfObject {
     const out = Buffer.alloc(16);
     this.check(this.native.api.hb_prog_stats(this.handle, program, out), `stats of ${program}`);
     return { runTimeNs: Number(out.readBigUInt64LE(0)), runCount: Number(out.readBigUInt64LE(8)) };
-  }
-
-  /** libbpf's messages for this object (verifier logs included). */
-  log(): string {
-    return this.native.log(this.handle);
   }
 
   /** Detaches everything and frees the kernel objects. */
