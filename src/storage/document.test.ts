@@ -1,7 +1,7 @@
 // The document shape and its time formats, in a +08:00 zone like the seed samples and in UTC.
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Container } from "../pod/types";
-import { buildDocument, newTracerId } from "./document";
+import { buildDocument, newTracerId, parseJson, toJson } from "./document";
 import { formatRfc3339Nano, formatTracerTime, parseTracerTime, wallClockNs } from "./time";
 
 const savedTz = process.env.TZ;
@@ -107,5 +107,13 @@ describe("buildDocument", () => {
   test("tracer ids do not repeat", () => {
     const ids = new Set(Array.from({ length: 10_000 }, newTracerId));
     expect(ids.size).toBe(10_000);
+  });
+});
+
+describe("JSON with u64 values", () => {
+  test("an integer beyond 2^53 survives parse and encode digit for digit", () => {
+    const text = '{"banks_msr_status":9295429630892703744,"cpu":2,"ratio":0.5}';
+    expect(toJson(parseJson(text))).toBe(text);
+    expect(toJson({ a: 1n, b: [2n] }, 2)).toBe('{\n  "a": 1,\n  "b": [\n    2\n  ]\n}');
   });
 });

@@ -81,6 +81,15 @@ const rawJSON = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;
  * Compact JSON of a document or event. A bigint (a u64 from a BPF record: MSR status, cgroup pointers) is written as
  * its exact digits, a JSON number as Go writes a uint64, never rounded to a double.
  */
-export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => (typeof v === "bigint" ? rawJSON(v.toString()) : v));
+export function toJson(value: unknown, indent?: number): string {
+  return JSON.stringify(value, (_key, v) => (typeof v === "bigint" ? rawJSON(v.toString()) : v), indent);
+}
+
+type SourceReviver = (key: string, value: unknown, context?: { source?: string }) => unknown;
+
+/** JSON.parse that reads an integer beyond 2^53 as a bigint (its exact digits), so toJson writes it back unchanged. */
+export function parseJson(text: string): unknown {
+  const reviver: SourceReviver = (_key, v, context) =>
+    typeof v === "number" && !Number.isSafeInteger(v) && /^-?\d+$/.test(context?.source ?? "") ? BigInt(context!.source!) : v;
+  return JSON.parse(text, reviver as Parameters<typeof JSON.parse>[1]);
 }
