@@ -319,6 +319,20 @@ HB_API int hb_prog_autoload(int h, const char *prog, int on)
 	return bpf_program__set_autoload(p, on != 0) ? hb_fail(hh, EBUSY, "program %s", prog) : 0;
 }
 
+HB_API int hb_map_autocreate(int h, const char *name, int on)
+{
+	struct hb_handle *hh = hb_get(h);
+	struct bpf_map *map;
+
+	if (!hh)
+		return -EBADF;
+	hb_begin(hh);
+	map = hh->obj ? bpf_object__find_map_by_name(hh->obj, name) : NULL;
+	if (!map)
+		return hb_fail(hh, ENOENT, "map %s: not in object", name);
+	return bpf_map__set_autocreate(map, on != 0) ? hb_fail(hh, EBUSY, "map %s", name) : 0;
+}
+
 HB_API int hb_load(int h)
 {
 	struct hb_handle *hh = hb_get(h);

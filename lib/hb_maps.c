@@ -47,7 +47,7 @@ HB_API int hb_map(int h, const char *name)
 	if (!map)
 		return hb_fail(hh, ENOENT, "map %s: not in object", name);
 	if (bpf_map__fd(map) < 0)
-		return hb_fail(hh, EINVAL, "map %s: object not loaded", name);
+		return hb_fail(hh, EINVAL, "map %s: not created (object not loaded, or map left out)", name);
 	for (i = 0; i < hh->nmaps; i++)
 		if (hh->maps[i].map == map)
 			return i;

@@ -75,6 +75,8 @@ int hb_log(int h, char *buf, uint32_t cap);
 int hb_open(int h, const void *data, uint64_t len, const char *name, const char *btf_path);
 int hb_set_rodata(int h, const char *var, const void *val, uint32_t len);
 int hb_prog_autoload(int h, const char *prog, int on);
+/* A map left uncreated (e.g. a ring buffer before 5.8); code using it must be dead for this load. */
+int hb_map_autocreate(int h, const char *map, int on);
 int hb_load(int h);
 
 /* Attach a loaded program; returns a link id. */

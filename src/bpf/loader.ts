@@ -12,7 +12,15 @@ import {
   type SelectionOptions,
 } from "./hooks";
 import { loadNative, type Native } from "./native";
-import { BpfObject } from "./object";
+import { BpfObject, constant } from "./object";
+
+/** Where a tracer's programs send events: a ring buffer (5.8+), else a perf buffer. */
+export interface EventChannel {
+  ringbuf: string;
+  perfbuf: string;
+  /** The `.rodata` bool the programs test to output through the perf buffer instead. */
+  perfFlag: string;
+}
 
 export interface TracerBpf {
   /** The object's name: `bpf/<object>.bpf.c`. */
@@ -20,6 +28,7 @@ export interface TracerBpf {
   hooks: HookSpec[];
   /** `.rodata` constants by variable name (see `constant` in object.ts). */
   constants?: Record<string, Uint8Array>;
+  events?: EventChannel;
 }
 
 export interface LoadOptions extends SelectionOptions {
@@ -29,6 +38,8 @@ export interface LoadOptions extends SelectionOptions {
   features?: KernelFeatures;
   /** Object bytes to use instead of the embedded object (tests). */
   objectBytes?: Uint8Array;
+  /** Send events through the perf buffer even where ring buffers exist (tests). */
+  noRingbuf?: boolean;
 }
 
 // Retrying with another candidate cannot fix these.
@@ -71,9 +82,23 @@ function chooseProgram(object: BpfObject, hooks: HookSpec[], chosen: Chosen[]): 
   }
 }
 
+/** Before 5.8 there is no ring buffer map to create: the programs switch to the perf buffer. */
+function chooseEventMap(object: BpfObject, events: EventChannel | undefined, perf: boolean): void {
+  if (!events) return;
+  object.setConstant(events.perfFlag, constant.bool(perf));
+  if (perf) object.setMapAutocreate(events.ringbuf, false);
+  object.eventMap = perf ? events.perfbuf : events.ringbuf;
+}
+
 /** Loads and attaches one selection; returns the failed candidate's label and reason to retry without it. */
-function tryLoad(object: BpfObject, spec: TracerBpf, chosen: Chosen[]): { label: string; reason: string } | undefined {
+function tryLoad(
+  object: BpfObject,
+  spec: TracerBpf,
+  chosen: Chosen[],
+  perf: boolean,
+): { label: string; reason: string } | undefined {
   for (const [name, value] of Object.entries(spec.constants ?? {})) object.setConstant(name, value);
+  chooseEventMap(object, spec.events, perf);
   chooseProgram(object, spec.hooks, chosen);
   try {
     object.load();
@@ -122,7 +147,7 @@ export async function loadTracer(spec: TracerBpf, options: LoadOptions = {}): Pr
     const object = open(native, spec, bytes, features);
     let retry: { label: string; reason: string } | undefined;
     try {
-      retry = tryLoad(object, spec, selection.chosen);
+      retry = tryLoad(object, spec, selection.chosen, options.noRingbuf === true || !features.ringbuf);
     } catch (err) {
       object.close();
       throw err;

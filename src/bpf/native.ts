@@ -27,6 +27,7 @@ function bind() {
     hb_open: fn(I32, [I32, Buf, U64, Str, Str]),
     hb_set_rodata: fn(I32, [I32, Str, Buf, U32]),
     hb_prog_autoload: fn(I32, [I32, Str, I32]),
+    hb_map_autocreate: fn(I32, [I32, Str, I32]),
     hb_load: fn(I32, [I32]),
     hb_attach: fn(I32, [I32, Str, I32, Str, U64]),
     hb_detach: fn(I32, [I32, I32]),

@@ -1,6 +1,6 @@
 // One loaded BPF object (a native handle): constants, program selection, load, attach, maps and event readers.
 import { describeAttached, type HookReport } from "./hooks";
-import { nativeFailure } from "./errors";
+import { BpfError, nativeFailure } from "./errors";
 import { BpfMap } from "./maps";
 import { asBuffer, type Native } from "./native";
 import { EventReader, type ReaderOptions } from "./ringbuf";
@@ -38,6 +38,8 @@ export interface ProgramStats {
 export class BpfObject {
   /** How each hook was attached; filled by the loader. */
   hooks: HookReport[] = [];
+  /** The ring or perf buffer map the programs send events to, when the tracer has one. */
+  eventMap?: string;
   private readonly maps = new Map<string, BpfMap>();
   private readonly readers = new Set<EventReader>();
   private closed = false;
@@ -76,6 +78,10 @@ export class BpfObject {
     this.check(this.native.api.hb_prog_autoload(this.handle, program, on ? 1 : 0), `select program ${program}`);
   }
 
+  setMapAutocreate(map: string, on: boolean): void {
+    this.check(this.native.api.hb_map_autocreate(this.handle, map, on ? 1 : 0), `select map ${map}`);
+  }
+
   load(): void {
     this.check(this.native.api.hb_load(this.handle), `load ${this.name}`);
   }
@@ -94,6 +100,12 @@ export class BpfObject {
       this.maps.set(name, map);
     }
     return map;
+  }
+
+  /** A reader over the tracer's event map (ring buffer, or perf buffer before 5.8). */
+  events(options: ReaderOptions = {}): EventReader {
+    if (!this.eventMap) throw new BpfError(`read events of ${this.name}`, "the tracer declares no event maps");
+    return this.reader(this.eventMap, options);
   }
 
   /** A reader over a ring buffer or perf event array map. */
