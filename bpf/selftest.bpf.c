@@ -29,7 +29,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 4);
 	__type(key, u32);
-	__type(value, u64);		/* writes, per CPU */
+	__type(value, u64);		/* [0] writes, [1] perf event samples, per CPU */
 } selftest_calls SEC(".maps");
 
 HB_EXPORT_STRUCT(selftest_event);
@@ -86,6 +86,18 @@ int selftest_write(struct trace_event_raw_sys_enter *ctx)
 	}
 	fill(e, id, fd, bytes);
 	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* Attached as a sampling perf event on every CPU: counts samples. */
+SEC("perf_event")
+int selftest_sample(void *ctx)
+{
+	u32 key = 1;
+	u64 *samples = bpf_map_lookup_elem(&selftest_calls, &key);
+
+	if (samples)
+		(*samples)++;
 	return 0;
 }
 

@@ -148,6 +148,23 @@ describe.skipIf(!isRoot)(rootOnly("event readers"), () => {
   });
 });
 
+describe.skipIf(!isRoot)(rootOnly("perf events"), () => {
+  test("a program sampling cpu-clock at 99 Hz on every CPU runs", async () => {
+    const object = await loadTracer({
+      object: "selftest",
+      // PERF_TYPE_SOFTWARE (1) : PERF_COUNT_SW_CPU_CLOCK (0)
+      hooks: [{ name: "cpu-clock", candidates: [{ kind: "perf_event", program: "selftest_sample", target: "1:0", frequency: 99 }] }],
+    });
+    expect(object.hook).toBe("perf_event:1:0");
+    const busy = Bun.spawn(["stress-ng", "--cpu", "1", "-t", "1"], { stdout: "ignore", stderr: "ignore" });
+    await busy.exited;
+    const samples = Number(object.map("selftest_calls").lookup(constant.u32(1))!.readBigUInt64LE(0));
+    // one busy CPU for a second at 99 Hz, plus whatever else ran
+    expect(samples).toBeGreaterThan(50);
+    object.close();
+  });
+});
+
 describe.skipIf(!isRoot)(rootOnly("maps"), () => {
   test("lookup, dump, update and delete; per-CPU values summed or raw", async () => {
     const object = await loadSelftest(false);
