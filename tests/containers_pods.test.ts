@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { statSync } from "node:fs";
 import { hostname } from "node:os";
-import { fakeKubelet, KubeNode, podJson, podList, randomId, V1_ROOTS, type FakeContainer, type FakeKubelet, type FakePod } from "./support/cgroups";
+import { fakeKubelet, KubeNode, podJson, podList, randomId, V1_ROOTS, waitOwnNetns, type FakeContainer, type FakeKubelet, type FakePod } from "./support/cgroups";
 import { scrape, startDaemon, type DaemonHandle } from "./support/daemon";
 
 const node = new KubeNode(V1_ROOTS);
@@ -51,6 +51,7 @@ beforeAll(async () => {
       node.addContainer({ naming: "systemd", qos: "Guaranteed", podUid: u[4]!, name: "redis", runtime: "cri-o" }),
     ], extra: { owner: "ReplicaSet" } },
   ];
+  await waitOwnNetns(pods[2]!.containers[0]!.pid);
   // Listed as running, but no cgroup on this host: skipped and logged once.
   ghost = { id: randomId(), name: "ghost", runtime: "containerd", path: "", pid: 0 };
   const ghostPod = podJson({ uid: uid(), name: "ghost-0", namespace: "shop", qos: "Burstable", containers: [ghost] });

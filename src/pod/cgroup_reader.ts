@@ -1,5 +1,5 @@
 // The collectors' way into container cgroups: the path of a controller file for a container (v1 or v2), and reads
-// shared across the collectors of one scrape so each cgroup file is read at most once however many collectors need it.
+// joined across collectors: the collectors of a scrape start together, so a file several of them need is read once.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { getRootPrefix } from "../procfs/root";
@@ -15,17 +15,11 @@ export interface CgroupDir {
   version: 1 | 2;
 }
 
-/** Reads younger than this are reused: collectors of one scrape start together and finish within it. */
-const SCRAPE_WINDOW_MS = 1_000;
-
 export class CgroupFs {
-  private readonly cache = new Map<string, { at: number; text: Promise<string | undefined> }>();
-  private lastSweep = 0;
+  /** Reads in flight by path. Finished reads are dropped at once: a later scrape must see fresh values. */
+  private readonly inFlight = new Map<string, Promise<string | undefined>>();
 
-  constructor(
-    readonly layout: CgroupLayout,
-    private readonly windowMs = SCRAPE_WINDOW_MS,
-  ) {}
+  constructor(readonly layout: CgroupLayout) {}
 
   /** The container's directory for `controller`, undefined when no mounted hierarchy has that controller. */
   dir(target: CgroupTarget, controller: string): CgroupDir | undefined {
@@ -43,25 +37,16 @@ export class CgroupFs {
 
   /**
    * Text of a cgroup file, undefined when the controller, the cgroup or the file is absent (a container that just
-   * exited, a file this kernel lacks). Shared by every caller within one scrape window.
+   * exited, a file this kernel lacks). A caller asking while the same file is being read joins that read.
    */
   read(target: CgroupTarget, controller: string, file: string): Promise<string | undefined> {
     const path = this.file(target, controller, file);
     if (path === undefined) return Promise.resolve(undefined);
-    const now = Date.now();
-    this.sweep(now);
-    const hit = this.cache.get(path);
-    if (hit && now - hit.at < this.windowMs) return hit.text;
-    const text = readCgroupText(path);
-    this.cache.set(path, { at: now, text });
+    const pending = this.inFlight.get(path);
+    if (pending) return pending;
+    const text = readCgroupText(path).finally(() => this.inFlight.delete(path));
+    this.inFlight.set(path, text);
     return text;
-  }
-
-  /** Drops stale reads so the cache holds at most one scrape's worth of files. */
-  private sweep(now: number): void {
-    if (now - this.lastSweep < this.windowMs) return;
-    this.lastSweep = now;
-    for (const [path, entry] of this.cache) if (now - entry.at >= this.windowMs) this.cache.delete(path);
   }
 }
 

@@ -1,7 +1,7 @@
 // Test support for container tests on the real kernel: kubelet-style cgroups (cgroupfs and systemd naming, v1 or v2)
 // with real processes inside, pod JSON that lists them, and a fake kubelet on loopback (plain HTTP or mutual TLS).
 import { spawn, type Server, type Subprocess } from "bun";
-import { mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export const V1_CONTROLLERS = ["cpu", "cpuacct", "cpuset", "memory", "blkio", "pids"];
@@ -119,6 +119,16 @@ function rmdirRetry(dir: string): void {
       Bun.sleepSync(20);
     }
   }
+}
+
+/** Waits until `pid` has left this process's network namespace (`unshare --net` does so just after it starts). */
+export async function waitOwnNetns(pid: number): Promise<void> {
+  const host = statSync("/proc/self/ns/net").ino;
+  for (let i = 0; i < 200; i++) {
+    if (statSync(`/proc/${pid}/ns/net`).ino !== host) return;
+    await Bun.sleep(10);
+  }
+  throw new Error(`pid ${pid} never entered its own network namespace`);
 }
 
 export function podJson(p: FakePod): Record<string, unknown> {
