@@ -1,8 +1,10 @@
 // arp: neighbour (ARP) entries of the host namespace (/proc/1/net/arp) and of every namespace together
-// (the `entries` column of /proc/net/stat/arp_cache, which counts the whole arp_tbl).
+// (the `entries` column of /proc/net/stat/arp_cache, which counts the whole arp_tbl), and of each Normal container's
+// own namespace (/proc/<initPid>/net/arp).
 import { registerTracer } from "../framework/registry";
-import { UnsupportedError, type Emitter, type MetricCollector } from "../framework/types";
+import { UnsupportedError, type Emitter, type MetricCollector, type TracerContext } from "../framework/types";
 import { pathExists, procPath, readTextAsync } from "../procfs/root";
+import { normalContainers, readEachNetns } from "./containers";
 
 /** Entries in a /proc/<pid>/net/arp text: its lines after the header. */
 export function countArpEntries(text: string): number {
@@ -28,6 +30,8 @@ export async function readArpEntries(pid: number): Promise<number> {
 }
 
 class ArpCollector implements MetricCollector {
+  constructor(private readonly ctx: TracerContext) {}
+
   async collect(emit: Emitter): Promise<void> {
     const [entries, cache] = await Promise.all([
       readArpEntries(1),
@@ -35,6 +39,9 @@ class ArpCollector implements MetricCollector {
     ]);
     emit.gauge("entries", "host init namespace", entries);
     emit.gauge("total", "all entries in arp_cache for containers and host netns", parseArpCacheEntries(cache));
+    for (const [c, own] of await readEachNetns(normalContainers(this.ctx), readArpEntries)) {
+      emit.forContainer(c).gauge("entries", "arp entries in the container netns", own);
+    }
   }
 }
 
@@ -42,10 +49,10 @@ registerTracer({
   name: "arp",
   kind: "metric",
   description: "ARP entries of the host namespace and of all namespaces",
-  create: () => {
+  create: (ctx) => {
     if (!pathExists(procPath("net", "stat", "arp_cache"))) {
       throw new UnsupportedError("/proc/net/stat/arp_cache not found");
     }
-    return { hook: "procfs", collector: new ArpCollector() };
+    return { hook: "procfs", collector: new ArpCollector(ctx) };
   },
 });

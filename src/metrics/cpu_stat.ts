@@ -2,8 +2,9 @@
 // Container-only, as in the original: without containers it emits nothing.
 import { registerTracer } from "../framework/registry";
 import type { Emitter, MetricCollector, TracerContext } from "../framework/types";
+import { hostCgroups, type CgroupFs } from "../pod/cgroup_reader";
 import type { Container } from "../pod/types";
-import { cgroupLayout, readCgroupFile, type CgroupLayout } from "./cgroup";
+import { normalAndSidecarContainers, readEach } from "./containers";
 import { parseFlatKeyed } from "./parse";
 
 const MIN_WAIT_INTERVAL_US = 1_000_000;
@@ -65,15 +66,12 @@ export class CpuStatCollector implements MetricCollector {
   ) {}
 
   async collect(emit: Emitter): Promise<void> {
-    const containers = this.ctx.containers.list().filter((c) => c.type === "normal" || c.type === "sidecar");
+    const containers = normalAndSidecarContainers(this.ctx);
     this.forgetGone(containers);
-    if (containers.length === 0) return;
-    const layout = await cgroupLayout();
-    const stats = await Promise.all(containers.map((c) => readContainerStat(layout, c)));
-    containers.forEach((container, i) => {
-      const stat = stats[i];
-      if (stat) this.emitContainer(emit.forContainer(container), container.id, stat);
-    });
+    const fs = hostCgroups();
+    for (const [container, stat] of await readEach(containers, (c) => readContainerStat(fs, c))) {
+      this.emitContainer(emit.forContainer(container), container.id, stat);
+    }
   }
 
   private emitContainer(out: Emitter, id: string, stat: CpuStat): void {
@@ -105,12 +103,12 @@ export class CpuStatCollector implements MetricCollector {
 }
 
 /** cpu.stat plus, on v1, cpuacct.usage; undefined when the container's cgroup is gone. */
-async function readContainerStat(layout: CgroupLayout, c: Container): Promise<CpuStat | undefined> {
-  const text = await readCgroupFile(layout, "cpu", c.cgroupPath, "cpu.stat");
+async function readContainerStat(fs: CgroupFs, c: Container): Promise<CpuStat | undefined> {
+  const text = await fs.read(c, "cpu", "cpu.stat");
   if (text === undefined) return undefined;
   const stat = parseCpuStat(text);
-  if (layout.mode === "v1" && stat.waitSumNs !== undefined) {
-    const usage = await readCgroupFile(layout, "cpuacct", c.cgroupPath, "cpuacct.usage");
+  if (fs.dir(c, "cpu")?.version === 1 && stat.waitSumNs !== undefined) {
+    const usage = await fs.read(c, "cpuacct", "cpuacct.usage");
     if (usage !== undefined) stat.usageNs = Number(usage.trim());
   }
   return stat;

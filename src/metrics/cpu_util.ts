@@ -1,7 +1,11 @@
-// cpu_util: host CPU utilisation (usr, sys, total) in percent of all online CPUs, from /proc/stat between samples.
+// cpu_util: host CPU utilisation (usr, sys, total) in percent of all online CPUs, from /proc/stat between samples,
+// and per container (Normal and Sidecar) in percent of the container's cores (cpu_util_container.ts).
 import { registerTracer } from "../framework/registry";
-import type { Emitter, MetricCollector } from "../framework/types";
+import type { Emitter, MetricCollector, TracerContext } from "../framework/types";
+import { hostCgroups } from "../pod/cgroup_reader";
 import { procPath, readTextAsync, sysPath } from "../procfs/root";
+import { normalAndSidecarContainers, readEach } from "./containers";
+import { ContainerCpuUtil, emitContainerCpu, readContainerCpu } from "./cpu_util_container";
 import { countCpuList, parseProcStatCpu, type CpuTimes } from "./parse";
 
 /** /proc/stat counts in USER_HZ, which the kernel fixes at 100 on every architecture we run on (x86_64, arm64). */
@@ -12,6 +16,8 @@ const MIN_REFRESH_US = 1_000_000;
 export interface CpuUsage {
   usrUs: number;
   sysUs: number;
+  /** All CPU time when measured apart from usr+sys (a cgroup's cpuacct.usage or usage_usec). */
+  totalUs?: number;
 }
 
 export interface CpuUtil {
@@ -42,27 +48,51 @@ export function hostCpuUsage(t: CpuTimes): CpuUsage {
  */
 export function cpuUtilBetween(prev: Sample, cur: Sample, cores: number): CpuUtil | undefined {
   const wallUs = cur.atUs - prev.atUs;
-  const usr = cur.usage.usrUs - prev.usage.usrUs;
-  const sys = cur.usage.sysUs - prev.usage.sysUs;
+  let usr = cur.usage.usrUs - prev.usage.usrUs;
+  let sys = cur.usage.sysUs - prev.usage.sysUs;
+  let total = usr + sys;
   if (wallUs <= 0 || cores <= 0 || usr < 0 || sys < 0) return undefined;
+  if (cur.usage.totalUs !== undefined && prev.usage.totalUs !== undefined) {
+    // A cgroup's total is exact while its usr/sys split is tick-sampled (v1 cpuacct.stat): split the exact total.
+    total = cur.usage.totalUs - prev.usage.totalUs;
+    if (total < 0) return undefined;
+    const share = usr + sys > 0 ? usr / (usr + sys) : 0;
+    [usr, sys] = [total * share, total - total * share];
+  }
   const capacity = cores * wallUs;
   // Each CPU's ticks are read up to one tick late at either end, so a saturated host may read slightly over 100%.
-  if (usr + sys > capacity + cores * TICK_US) return undefined;
+  if (total > capacity + Math.max(cores, 1) * TICK_US) return undefined;
   const percent = (us: number) => Math.min(100, (us * 100) / capacity);
-  return { usr: percent(usr), sys: percent(sys), total: percent(usr + sys) };
+  return { usr: percent(usr), sys: percent(sys), total: percent(total) };
 }
 
 export class CpuUtilCollector implements MetricCollector {
   private baseline: Sample | undefined;
   private util: CpuUtil = IDLE;
+  private hostCores = 0;
+  private readonly containers = new ContainerCpuUtil();
 
-  constructor(private readonly nowUs: () => number = () => performance.now() * 1000) {}
+  constructor(
+    private readonly nowUs: () => number = () => performance.now() * 1000,
+    private readonly ctx?: TracerContext,
+  ) {}
 
   async collect(emit: Emitter): Promise<void> {
     await this.refresh();
     emit.gauge("usr", "cpu usr for the host", this.util.usr);
     emit.gauge("sys", "cpu sys for the host", this.util.sys);
     emit.gauge("total", "cpu total for the host", this.util.total);
+    if (this.ctx) await this.collectContainers(emit, this.ctx);
+  }
+
+  private async collectContainers(emit: Emitter, ctx: TracerContext): Promise<void> {
+    const list = normalAndSidecarContainers(ctx);
+    this.containers.retain(list);
+    const fs = hostCgroups();
+    const atUs = this.nowUs();
+    for (const [c, reading] of await readEach(list, (c) => readContainerCpu(fs, c, this.hostCores))) {
+      emitContainerCpu(emit.forContainer(c), this.containers.update(c, reading, atUs));
+    }
   }
 
   /** Takes a new sample unless the last one is under a second old; a first or reset sample reads as idle. */
@@ -74,7 +104,8 @@ export class CpuUtilCollector implements MetricCollector {
       readTextAsync(sysPath("devices/system/cpu/online")),
     ]);
     const sample = { usage: hostCpuUsage(parseProcStatCpu(stat)), atUs };
-    this.util = (this.baseline && cpuUtilBetween(this.baseline, sample, countCpuList(online))) ?? IDLE;
+    this.hostCores = countCpuList(online);
+    this.util = (this.baseline && cpuUtilBetween(this.baseline, sample, this.hostCores)) ?? IDLE;
     this.baseline = sample;
   }
 }
@@ -82,6 +113,6 @@ export class CpuUtilCollector implements MetricCollector {
 registerTracer({
   name: "cpu_util",
   kind: "metric",
-  description: "host CPU utilisation (usr, sys, total %) from /proc/stat",
-  create: () => ({ hook: "procfs", collector: new CpuUtilCollector() }),
+  description: "host CPU utilisation (usr, sys, total %) from /proc/stat, and per container from its cgroup",
+  create: (ctx) => ({ hook: "procfs", collector: new CpuUtilCollector(undefined, ctx) }),
 });

@@ -1,7 +1,11 @@
-// loadavg: host load averages over 1, 5 and 15 minutes from /proc/loadavg.
+// loadavg: host load averages over 1, 5 and 15 minutes from /proc/loadavg, and per Normal container its running
+// and uninterruptible task counts (loadavg_container.ts).
 import { registerTracer } from "../framework/registry";
-import type { Emitter, MetricCollector } from "../framework/types";
+import type { Emitter, MetricCollector, TracerContext } from "../framework/types";
+import { hostCgroups } from "../pod/cgroup_reader";
 import { procPath, readTextAsync } from "../procfs/root";
+import { normalContainers, readEach } from "./containers";
+import { emitContainerTasks, readContainerTasks } from "./loadavg_container";
 
 export interface LoadAvg {
   load1: number;
@@ -19,17 +23,23 @@ export function parseLoadAvg(text: string): LoadAvg {
 }
 
 class LoadAvgCollector implements MetricCollector {
+  constructor(private readonly ctx: TracerContext) {}
+
   async collect(emit: Emitter): Promise<void> {
     const avg = parseLoadAvg(await readTextAsync(procPath("loadavg")));
     emit.gauge("load1", "system load average, 1 minute", avg.load1);
     emit.gauge("load5", "system load average, 5 minutes", avg.load5);
     emit.gauge("load15", "system load average, 15 minutes", avg.load15);
+    const fs = hostCgroups();
+    for (const [c, counts] of await readEach(normalContainers(this.ctx), (c) => readContainerTasks(fs, c))) {
+      emitContainerTasks(emit.forContainer(c), counts);
+    }
   }
 }
 
 registerTracer({
   name: "loadavg",
   kind: "metric",
-  description: "host load averages from /proc/loadavg",
-  create: () => ({ hook: "procfs", collector: new LoadAvgCollector() }),
+  description: "host load averages from /proc/loadavg, container R and D task counts",
+  create: (ctx) => ({ hook: "procfs", collector: new LoadAvgCollector(ctx) }),
 });

@@ -2,7 +2,8 @@
 // Container-only, as in the original: the host has no memory.events series, so without containers it emits nothing.
 import { registerTracer } from "../framework/registry";
 import type { Emitter, MetricCollector, TracerContext } from "../framework/types";
-import { cgroupLayout, readCgroupFile } from "./cgroup";
+import { hostCgroups } from "../pod/cgroup_reader";
+import { normalContainers, readEach } from "./containers";
 import { filterKeys } from "./filter";
 import { parseFlatKeyed } from "./parse";
 
@@ -10,22 +11,16 @@ class MemoryEventsCollector implements MetricCollector {
   constructor(private readonly ctx: TracerContext) {}
 
   async collect(emit: Emitter): Promise<void> {
-    const containers = this.ctx.containers.list().filter((c) => c.type === "normal");
-    if (containers.length === 0) return;
     const { Included, Excluded } = this.ctx.config.get().MetricCollector.MemoryEvents;
-    const layout = await cgroupLayout();
+    const fs = hostCgroups();
     // Upstream cgroup v1 has no memory.events (some vendor kernels add it): a missing file means no series.
-    const texts = await Promise.all(
-      containers.map((c) => readCgroupFile(layout, "memory", c.cgroupPath, "memory.events")),
-    );
-    containers.forEach((container, i) => {
-      const text = texts[i];
-      if (text === undefined) return;
+    const texts = await readEach(normalContainers(this.ctx), (c) => fs.read(c, "memory", "memory.events"));
+    for (const [container, text] of texts) {
       const out = emit.forContainer(container);
       for (const [key, value] of filterKeys(parseFlatKeyed(text), Included, Excluded)) {
         out.gauge(key, `memory events ${key}`, value);
       }
-    });
+    }
   }
 }
 

@@ -1,9 +1,12 @@
 // netdev: per-device receive/transmit counters from /proc/<pid>/net/dev (pid 1 = the host network namespace),
 // or from an rtnetlink link dump (IFLA_STATS64) of the agent's own namespace when NetdevStats.EnableNetlink is set.
+// Normal containers: /proc/<initPid>/net/dev of their own namespace, in proc-mode names even with EnableNetlink
+// (netlink would need a setns into each namespace).
 import { registerTracer } from "../framework/registry";
 import type { Emitter, MetricCollector, TracerContext } from "../framework/types";
 import { dumpLinks, type LinkStats64 } from "../procfs/netlink";
 import { procPath, readTextAsync } from "../procfs/root";
+import { normalContainers, readEachNetns } from "./containers";
 import { passesFilter } from "./filter";
 
 /** One device's counters, keyed by metric stem (`receive_bytes`, ...). */
@@ -89,6 +92,9 @@ class NetdevCollector implements MetricCollector {
       ? dumpLinks().flatMap((link) => (link.stats ? [netlinkCounters(link.name, link.stats)] : []))
       : await readNetDev(1);
     emitDevices(emit, devices, DeviceIncluded, DeviceExcluded);
+    for (const [c, own] of await readEachNetns(normalContainers(this.ctx), readNetDev)) {
+      emitDevices(emit.forContainer(c), own, DeviceIncluded, DeviceExcluded);
+    }
   }
 }
 

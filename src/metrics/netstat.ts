@@ -1,8 +1,10 @@
 // netstat: TCP counters of a network namespace as `<Proto>_<Field>` gauges: `Tcp` from /proc/<pid>/net/snmp,
-// `TcpExt` from /proc/<pid>/net/netstat (pid 1 = the host namespace), filtered by [MetricCollector.Netstat].
+// `TcpExt` from /proc/<pid>/net/netstat (pid 1 = the host namespace, a Normal container's init pid for its own),
+// filtered by [MetricCollector.Netstat].
 import { registerTracer } from "../framework/registry";
 import type { Emitter, MetricCollector, TracerContext } from "../framework/types";
 import { procPath, readTextAsync } from "../procfs/root";
+import { normalContainers, readEachNetns } from "./containers";
 import { passesFilter } from "./filter";
 
 /** The protocols exported, as the original: the other sections (Ip, Icmp, Udp, IpExt, MPTcpExt) are skipped. */
@@ -58,6 +60,9 @@ class NetstatCollector implements MetricCollector {
   async collect(emit: Emitter): Promise<void> {
     const { Included, Excluded } = this.ctx.config.get().MetricCollector.Netstat;
     emitNetstat(emit, await readNetstat(1), Included, Excluded);
+    for (const [c, values] of await readEachNetns(normalContainers(this.ctx), readNetstat)) {
+      emitNetstat(emit.forContainer(c), values, Included, Excluded);
+    }
   }
 }
 

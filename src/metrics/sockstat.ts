@@ -1,9 +1,10 @@
-// sockstat: IPv4 socket counts of a network namespace from /proc/<pid>/net/sockstat (pid 1 = the host),
-// as `sockets_used` and `<PROTO>_<state>` gauges, plus `<PROTO>_mem_bytes` for the host.
+// sockstat: IPv4 socket counts of a network namespace from /proc/<pid>/net/sockstat (pid 1 = the host, a Normal
+// container's init pid for its own), as `sockets_used` and `<PROTO>_<state>` gauges, plus `<PROTO>_mem_bytes` for the host.
 import { DataType, load, open } from "ffi-rs";
 import { registerTracer } from "../framework/registry";
-import type { Emitter, MetricCollector } from "../framework/types";
+import type { Emitter, MetricCollector, TracerContext } from "../framework/types";
 import { procPath, readTextAsync } from "../procfs/root";
+import { normalContainers, readEachNetns } from "./containers";
 
 export interface Sockstat {
   /** `sockets: used N`, absent when the line is missing. */
@@ -74,8 +75,13 @@ export function emitSockstat(emit: Emitter, stat: Sockstat, withMemory: boolean)
 }
 
 class SockstatCollector implements MetricCollector {
+  constructor(private readonly ctx: TracerContext) {}
+
   async collect(emit: Emitter): Promise<void> {
     emitSockstat(emit, await readSockstat(1), true);
+    for (const [c, stat] of await readEachNetns(normalContainers(this.ctx), readSockstat)) {
+      emitSockstat(emit.forContainer(c), stat, false);
+    }
   }
 }
 
@@ -83,5 +89,5 @@ registerTracer({
   name: "sockstat",
   kind: "metric",
   description: "IPv4 socket counts from /proc/1/net/sockstat",
-  create: () => ({ hook: "procfs", collector: new SockstatCollector() }),
+  create: (ctx) => ({ hook: "procfs", collector: new SockstatCollector(ctx) }),
 });
