@@ -41,23 +41,33 @@ function clip(text: string, width: number): string {
   return text.length <= width ? text : `${text.slice(0, width - 1)}…`;
 }
 
+/** cli-table3 lays out a table in time quadratic in its rows: render pages of this many with shared widths. */
+const PAGE_ROWS = 500;
+const NO_RULE = { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" };
+const NO_TOP = { top: "", "top-mid": "", "top-left": "", "top-right": "" };
+const NO_BOTTOM = { bottom: "", "bottom-mid": "", "bottom-left": "", "bottom-right": "" };
+
 export function renderTable(docs: Document[], c: ChalkInstance): string {
-  const table = new Table({
-    head: ["TIME", "TRACER", "TRACER_ID", "CONTAINER", "SUMMARY"].map((h) => c.bold(h)),
-    style: { head: [], border: [] },
-    // No rule between rows: one event per line, easy to scan and to grep.
-    chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" },
+  const head = ["TIME", "TRACER", "TRACER_ID", "CONTAINER", "SUMMARY"].map((h) => c.bold(h));
+  const rows = docs.map((doc) => [
+    shortTime(doc),
+    tracerColor(c, doc.tracer_name)(doc.tracer_name),
+    c.dim(doc.tracer_id),
+    containerOf(doc),
+    clip(summarize(doc.tracer_name, doc.tracer_data), SUMMARY_WIDTH),
+  ]);
+  // Widths over every row, so the pages line up as one table; +2 for cli-table3's one-space padding each side.
+  const colWidths = head.map((h, i) => rows.reduce((w, r) => Math.max(w, Bun.stringWidth(r[i]!)), Bun.stringWidth(h)) + 2);
+  const pages: string[][][] = [];
+  for (let i = 0; i < rows.length; i += PAGE_ROWS) pages.push(rows.slice(i, i + PAGE_ROWS));
+  const text = pages.map((page, i) => {
+    // Only the first page has the header and the top border, only the last the bottom border.
+    const chars = { ...NO_RULE, ...(i > 0 && NO_TOP), ...(i < pages.length - 1 && NO_BOTTOM) };
+    const table = new Table({ head: i === 0 ? head : [], colWidths, style: { head: [], border: [] }, chars });
+    table.push(...page);
+    return table.toString();
   });
-  for (const doc of docs) {
-    table.push([
-      shortTime(doc),
-      tracerColor(c, doc.tracer_name)(doc.tracer_name),
-      c.dim(doc.tracer_id),
-      containerOf(doc),
-      clip(summarize(doc.tracer_name, doc.tracer_data), SUMMARY_WIDTH),
-    ]);
-  }
-  return table.toString();
+  return text.join("\n").split("\n").filter((line) => line !== "").join("\n");
 }
 
 /** One line per event for `events tail`: time, tracer, host, container, key fields. */
