@@ -41,7 +41,6 @@ function valueOf(text: string, name: string, labels: Record<string, string>): nu
 }
 
 interface Setup {
-  node: KubeNode;
   kubelet: FakeKubelet;
   daemon: DaemonHandle;
   burner: FakeContainer;
@@ -51,14 +50,14 @@ interface Setup {
   hostVeth: string;
 }
 
-async function setUp(roots: string[], subnet: number, start: (kubeletPort: number, s: Omit<Setup, "daemon" | "kubelet">) => Promise<DaemonHandle>): Promise<Setup> {
-  const node = new KubeNode(roots);
+/** `node` is the caller's, so its afterAll removes processes and cgroups even when this setup fails half-way. */
+async function setUp(node: KubeNode, subnet: number, start: (kubeletPort: number, s: Omit<Setup, "daemon" | "kubelet">) => Promise<DaemonHandle>): Promise<Setup> {
   const [u1, u2, u3] = [crypto.randomUUID(), crypto.randomUUID(), crypto.randomUUID()];
   const burner = node.addContainer({ naming: "cgroupfs", qos: "Burstable", podUid: u1, name: "burner", cmd: BURN });
   const alloc = node.addContainer({ naming: "systemd", qos: "Burstable", podUid: u2, name: "alloc", cmd: ALLOC });
   const net = node.addContainer({ naming: "systemd", qos: "Guaranteed", podUid: u3, name: "net", cmd: NETNS });
   // Half a core for the burner: it is throttled, and cpu_util reports it against 0.5 cores.
-  if (roots === V1_ROOTS) writeFileSync(`/sys/fs/cgroup/cpu/${burner.path}/cpu.cfs_quota_us`, "50000");
+  if (node.roots === V1_ROOTS) writeFileSync(`/sys/fs/cgroup/cpu/${burner.path}/cpu.cfs_quota_us`, "50000");
   await waitOwnNetns(net.pid);
   const hostVeth = `hv${Math.floor(Math.random() * 1e6)}`;
   const netIp = await veth(net.pid, hostVeth, subnet);
@@ -68,14 +67,14 @@ async function setUp(roots: string[], subnet: number, start: (kubeletPort: numbe
     { uid: u3, name: "net-0", namespace: "load", qos: "Guaranteed", containers: [net] },
   ];
   const kubelet = fakeKubelet(podList(pods.map(podJson)));
-  const s = { node, burner, alloc, net, netIp, hostVeth };
+  const s = { burner, alloc, net, netIp, hostVeth };
   return { ...s, kubelet, daemon: await start(kubelet.port, s) };
 }
 
-async function tearDown(s: Setup | undefined): Promise<void> {
+async function tearDown(node: KubeNode, s: Setup | undefined): Promise<void> {
   await s?.daemon.stop();
   s?.kubelet.stop();
-  await s?.node.cleanup();
+  await node.cleanup();
   if (s) await sh(["ip", "link", "del", s.hostVeth]).catch(() => {});
 }
 
@@ -122,12 +121,13 @@ const labels = (c: string, level: string, ns = "load") => ({
 const level: Record<string, string> = { burner: "burstable", alloc: "burstable", net: "guaranteed" };
 
 describe("container series on cgroup v1", () => {
+  const node = new KubeNode(V1_ROOTS);
   let s: Setup;
   beforeAll(async () => {
-    s = await setUp(V1_ROOTS, 1 + Math.floor(Math.random() * 250), (port) =>
+    s = await setUp(node, 1 + Math.floor(Math.random() * 250), (port) =>
       startDaemon({ procfsPrefix: null, kubelet: true, config: podConfig(port) }));
   });
-  afterAll(() => tearDown(s));
+  afterAll(() => tearDown(node, s));
 
   test("cpu, cpu_stat, loadavg, memory and network series with the five labels", async () => {
     await traffic(s.netIp, 200);
@@ -144,7 +144,7 @@ describe("container series on cgroup v1", () => {
   });
 
   test("a container whose cgroup vanishes mid-run: /metrics stays whole, its series go, the others stay", async () => {
-    await s.node.remove(s.alloc);
+    await node.remove(s.alloc);
     const res = await fetch(s.daemon.url("/metrics"));
     expect(res.status).toBe(200);
     const text = await res.text();
@@ -157,14 +157,15 @@ describe("container series on cgroup v1", () => {
 });
 
 describe("container series on cgroup v2 (the binary on a unified layout)", () => {
+  const node = new KubeNode([V2_ROOT]);
   let s: Setup;
   beforeAll(async () => {
-    s = await setUp([V2_ROOT], 1 + Math.floor(Math.random() * 250), (port, parts) => {
+    s = await setUp(node, 1 + Math.floor(Math.random() * 250), (port, parts) => {
       const root = unifiedRoot([parts.burner, parts.alloc, parts.net].map((c) => c.pid));
       return startDaemon({ procfsPrefix: root, kubelet: true, config: podConfig(port) });
     });
   });
-  afterAll(() => tearDown(s));
+  afterAll(() => tearDown(node, s));
 
   test("cpu, loadavg and network series from the cgroup2 tree", async () => {
     await traffic(s.netIp, 200);
