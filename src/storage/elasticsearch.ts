@@ -1,9 +1,9 @@
 // Elasticsearch/OpenSearch storage: batches documents into `_bulk` requests over fetch, retries with backoff, fails
 // over between addresses, and holds a bounded in-memory backlog while the cluster is unreachable, then catches up.
 //
-// Why not the official client: @elastic/elasticsearch checks the `X-Elastic-Product` response header and refuses to
-// talk to anything that is not Elasticsearch, OpenSearch included; opensearch-js in turn lags ES 8. `_bulk` is the
-// one API we need, and its wire format is the same on ES 7, ES 8 and OpenSearch 2.
+// Why not the official client: @elastic/elasticsearch checks the `X-Elastic-Product` response header (its "product
+// check") and refuses to talk to anything that is not Elasticsearch, OpenSearch included. `_bulk` is the one API we
+// need, its wire format is the same on ES 7, ES 8 and OpenSearch 2, and fetch gives us timeouts and TLS options.
 import type { Logger } from "../log";
 import type { StorageBackend } from "./backend";
 import { zeroCounts } from "./backend";
