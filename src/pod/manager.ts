@@ -14,7 +14,6 @@ export interface PodManagerOptions {
   /** The node's hostname: the container_host of DaemonSet and hostNetwork pods. */
   nodeHostname: string;
   intervalMs?: number;
-  maxBackoffMs?: number;
 }
 
 const SYNC_INTERVAL_MS = 10_000;
@@ -44,7 +43,7 @@ export class PodManager implements ContainerSource {
     return this.synced;
   }
 
-  /** First sync now, in the background; then every interval, or sooner with backoff after a failure. */
+  /** First sync now, in the background; then every interval, and after a failure retries backing off from 1 s to 60 s. */
   start(): void {
     this.schedule(0);
   }
@@ -67,8 +66,7 @@ export class PodManager implements ContainerSource {
   }
 
   private backoff(): number {
-    const max = this.opts.maxBackoffMs ?? MAX_BACKOFF_MS;
-    return Math.min(FIRST_RETRY_MS * 2 ** Math.min(this.failures - 1, 20), max, this.interval() * 6);
+    return Math.min(FIRST_RETRY_MS * 2 ** Math.min(this.failures - 1, 20), MAX_BACKOFF_MS);
   }
 
   /** One sync; true when the pod list was fetched. Never throws. */
