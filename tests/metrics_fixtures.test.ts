@@ -7,8 +7,12 @@ import { FIXTURES, scrape, seriesLines, startDaemon, workDir, type DaemonHandle 
 const GOLDEN = join(FIXTURES, "golden/host-metrics.txt");
 const DEVIATIONS = join(FIXTURES, "golden/promtool-deviations.txt");
 // Values that depend on time, this process or this machine rather than on the fixture files.
-// netdev_qdisc and netdev_dcb speak netlink to the real kernel, so --procfs-prefix cannot fix their values.
-const VOLATILE = /^huatuo_bamai_(scrape_collector_duration_seconds|process_|tracer_up|netdev_qdisc_|netdev_dcb_)/;
+// netdev_qdisc and netdev_dcb speak netlink to the real kernel and the eBPF collectors count live kernel activity,
+// so --procfs-prefix cannot fix their values.
+const LIVE_COLLECTORS = ["netdev_qdisc", "netdev_dcb", "runqlat", "softirq", "memory_free", "memory_reclaim", "iolatency"];
+const VOLATILE = new RegExp(
+  `^huatuo_bamai_(scrape_collector_duration_seconds|process_|tracer_up|${LIVE_COLLECTORS.map((c) => `${c}_`).join("|")})`,
+);
 
 function normalise(lines: string[]): string[] {
   return lines

@@ -1,24 +1,9 @@
-// Renders one scrape: collector families plus per-collector scrape meta-metrics, merged with the self registry.
+// Renders one scrape in the Prometheus text format: collector families and per-collector scrape meta-metrics,
+// followed by the self registry (prom-client) with its default host/region labels.
 import client from "prom-client";
-import type { Family } from "../framework/families";
+import type { Family, Sample } from "../framework/families";
 import { METRIC_PREFIX } from "../framework/families";
 import type { ScrapeResult } from "../framework/manager";
-
-/** A prom-client metric object built from one family of this scrape (prom-client only needs `get`). */
-function asPromMetric(family: Family) {
-  return {
-    name: family.name,
-    help: family.help,
-    type: family.type,
-    get: () => ({
-      name: family.name,
-      help: family.help,
-      type: family.type,
-      aggregator: "sum",
-      values: family.samples,
-    }),
-  };
-}
 
 function scrapeMetaFamilies(result: ScrapeResult, baseLabels: Record<string, string>): Family[] {
   const duration: Family = {
@@ -41,17 +26,40 @@ function scrapeMetaFamilies(result: ScrapeResult, baseLabels: Record<string, str
   return [duration, success];
 }
 
+const escapeHelp = (text: string) => text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+const escapeLabel = (text: string) => text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+
+function formatValue(value: number): string {
+  if (Number.isNaN(value)) return "NaN";
+  if (value === Infinity) return "+Inf";
+  if (value === -Infinity) return "-Inf";
+  return String(value);
+}
+
+function formatSample(sample: Sample): string {
+  const labels = Object.entries(sample.labels);
+  const labelText = labels.length ? `{${labels.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(",")}}` : "";
+  return `${sample.metricName}${labelText} ${formatValue(sample.value)}`;
+}
+
+/** Text format for families; written directly rather than through prom-client to keep per-scrape garbage low. */
+export function formatFamilies(families: Family[]): string {
+  const out: string[] = [];
+  for (const family of [...families].sort((a, b) => a.name.localeCompare(b.name))) {
+    out.push(`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`);
+    for (const sample of family.samples) out.push(formatSample(sample));
+  }
+  return out.length ? out.join("\n") + "\n" : "";
+}
+
 export async function renderExposition(
   result: ScrapeResult,
   baseLabels: Record<string, string>,
   selfRegistry: client.Registry,
   extra: Family[] = [],
 ): Promise<string> {
-  const scrape = new client.Registry();
   const families = [...result.families, ...extra, ...scrapeMetaFamilies(result, baseLabels)];
-  families.sort((a, b) => a.name.localeCompare(b.name));
-  for (const family of families) scrape.registerMetric(asPromMetric(family) as unknown as client.Metric);
-  return client.Registry.merge([scrape, selfRegistry]).metrics();
+  return formatFamilies(families) + (await selfRegistry.metrics());
 }
 
 export const EXPOSITION_CONTENT_TYPE = client.Registry.PROMETHEUS_CONTENT_TYPE;
