@@ -132,17 +132,26 @@ export class TracerManager {
 
   private async collectOne(entry: Entry, staging: FamilySet, timeoutMs: number): Promise<boolean> {
     const name = entry.def.name;
-    const log = this.log.child("collector", { collector: name });
-    const timeout = AbortSignal.timeout(timeoutMs);
+    const deadline = new AbortController();
+    let timer: Timer | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        deadline.abort();
+        reject(new Error(`timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+    });
     const previous = entry.busy ?? Promise.resolve();
-    const run = previous.then(() => entry.tracer!.collector!.collect(staging.emitterFor(name), timeout));
+    const run = previous.then(() => entry.tracer!.collector!.collect(staging.emitterFor(name), deadline.signal));
     entry.busy = run.catch(() => undefined);
     try {
-      await Promise.race([run, rejectOnAbort(timeout)]);
+      await Promise.race([run, timedOut]);
       return true;
     } catch (err) {
-      log.debug("collect failed", { err: errorText(err) });
+      this.log.debug("collect failed", { collector: name, err: errorText(err) });
       return false;
+    } finally {
+      clearTimeout(timer);
+      timedOut.catch(() => undefined);
     }
   }
 
@@ -175,12 +184,6 @@ function setState(entry: Entry, state: TracerState, hook: string, reason: string
 export function errorText(err: unknown): string {
   if (err instanceof Error) return err.message.split("\n")[0] ?? err.name;
   return String(err);
-}
-
-function rejectOnAbort(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    signal.addEventListener("abort", () => reject(new Error("timed out")), { once: true });
-  });
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
