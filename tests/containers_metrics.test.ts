@@ -8,7 +8,9 @@ import { fakeKubelet, KubeNode, podJson, podList, V1_ROOTS, V2_ROOT, waitOwnNetn
 import { BINARY, scrape, seriesLines, startDaemon, workDir, type DaemonHandle } from "./support/daemon";
 
 const BURN = ["sh", "-c", "while :; do :; done"];
-const ALLOC = [BINARY.replace(/dist\/huatuo-bamai$/, "node_modules/.bin/bun"), "-e", "globalThis.b = Buffer.alloc(64 << 20, 1); setInterval(() => {}, 1e6)"];
+// Allocates once inside its cgroup: v1 does not move charges with a task (memory.move_charge_at_immigrate is 0).
+const ALLOC = [BINARY.replace(/dist\/huatuo-bamai$/, "node_modules/.bin/bun"), "-e",
+  "setTimeout(() => { globalThis.b = Buffer.alloc(64 << 20, 1); }, 500); setInterval(() => {}, 1e6)"];
 const NETNS = ["unshare", "--net", "sleep", "600"];
 
 async function sh(cmd: string[]): Promise<void> {
@@ -102,7 +104,7 @@ function checkCommon(text: string, name: (c: string) => Record<string, string>):
   // Thresholds leave room for a busy 2-CPU test host: the burner gets what the scheduler gives it.
   expect(busyCores(text, "total", burn)).toBeGreaterThan(0.15);
   expect(busyCores(text, "usr", burn)).toBeGreaterThan(0.1);
-  expect(busyCores(text, "total", name("alloc"))).toBeLessThan(0.05);
+  expect(busyCores(text, "total", name("alloc"))).toBeLessThan(0.1);
   expect(valueOf(text, "huatuo_bamai_loadavg_container_nr_running", burn)).toBe(1);
   expect(valueOf(text, "huatuo_bamai_loadavg_container_nr_uninterruptible", burn)).toBe(0);
   expect(valueOf(text, "huatuo_bamai_loadavg_container_nr_running", name("alloc"))).toBeLessThanOrEqual(1);

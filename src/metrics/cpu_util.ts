@@ -3,6 +3,7 @@
 import { registerTracer } from "../framework/registry";
 import type { Emitter, MetricCollector, TracerContext } from "../framework/types";
 import { hostCgroups } from "../pod/cgroup_reader";
+import type { Container } from "../pod/types";
 import { procPath, readTextAsync, sysPath } from "../procfs/root";
 import { normalAndSidecarContainers, readEach } from "./containers";
 import { ContainerCpuUtil, emitContainerCpu, readContainerCpu } from "./cpu_util_container";
@@ -89,8 +90,13 @@ export class CpuUtilCollector implements MetricCollector {
     const list = normalAndSidecarContainers(ctx);
     this.containers.retain(list);
     const fs = hostCgroups();
-    const atUs = this.nowUs();
-    for (const [c, reading] of await readEach(list, (c) => readContainerCpu(fs, c, this.hostCores))) {
+    // Each container is timed when its counters arrive: on a busy host reads of many cgroups finish at different
+    // moments, and a common timestamp would skew the rates.
+    const read = async (c: Container) => {
+      const reading = await readContainerCpu(fs, c, this.hostCores);
+      return reading && { reading, atUs: this.nowUs() };
+    };
+    for (const [c, { reading, atUs }] of await readEach(list, read)) {
       emitContainerCpu(emit.forContainer(c), this.containers.update(c, reading, atUs));
     }
   }

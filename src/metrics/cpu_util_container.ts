@@ -77,7 +77,10 @@ interface State {
 
 const IDLE: CpuUtil = { usr: 0, sys: 0, total: 0 };
 
-/** Per-container samples at most once a second; the first sample of a container reads as idle. */
+/**
+ * Per-container samples at most once a second; the first sample of a container reads as idle, and a pair that
+ * cannot be trusted restarts the baseline but keeps the last good value.
+ */
 export class ContainerCpuUtil {
   private readonly states = new Map<string, State>();
 
@@ -85,7 +88,7 @@ export class ContainerCpuUtil {
     const prev = this.states.get(c.id);
     if (prev && atUs - prev.baseline.atUs < MIN_REFRESH_US) return prev;
     const cur = { usage: reading.usage, atUs };
-    const util = (prev && cpuUtilBetween(prev.baseline, cur, reading.cores)) ?? IDLE;
+    const util = (prev && cpuUtilBetween(prev.baseline, cur, reading.cores)) ?? prev?.util ?? IDLE;
     const state = { baseline: cur, util, cores: reading.cores };
     this.states.set(c.id, state);
     return state;
