@@ -1,0 +1,2 @@
+// Registers every kernel-event tracer: importing this module runs each tracer file's registerTracer().
+import "./netdev_txqueue_timeout";
