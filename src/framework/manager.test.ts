@@ -30,10 +30,19 @@ test("statuses: running, disabled by blacklist, unsupported with reason, failed 
     { name: "broken", kind: "event", description: "", create: () => { throw new Error("boom\nsecond line"); } },
   ]);
   const byName = Object.fromEntries(m.statuses().map((s) => [s.name, s]));
-  expect(byName.ok).toMatchObject({ state: "running", hook: "procfs" });
-  expect(byName.off).toMatchObject({ state: "disabled", reason: "blacklist" });
-  expect(byName.nokernel).toMatchObject({ state: "unsupported", reason: "no BTF" });
-  expect(byName.broken).toMatchObject({ state: "failed", reason: "boom" });
+  expect(byName.ok).toMatchObject({ status: "running", hook: "procfs" });
+  expect(byName.off).toMatchObject({ status: "disabled", reason: "blacklist" });
+  expect(byName.nokernel).toMatchObject({ status: "unsupported", reason: "no BTF" });
+  expect(byName.broken).toMatchObject({ status: "failed", reason: "boom" });
+});
+
+test("a tracer running without an optional hook stays running, and its status says what it lacks", async () => {
+  const m = manager();
+  const degraded = "without freeze (kprobe:blk_freeze_queue_start: kprobes unavailable)";
+  await m.createAll(new Set(), [{ name: "part", kind: "metric", description: "", create: () => ({ hook: "tp_btf:block/block_rq_issue", degraded }) }]);
+  expect(m.statuses()[0]).toEqual({
+    name: "part", kind: "metric", status: "running", hook: "tp_btf:block/block_rq_issue", reason: degraded, restarts: 0, events: 0,
+  });
 });
 
 test("a failing or hanging collector reports success=0 and never breaks the others", async () => {

@@ -8,13 +8,14 @@ import { UnsupportedError } from "./types";
 
 export type TracerState = "running" | "disabled" | "unsupported" | "failed";
 
+/** One tracer as `GET /tracers` returns it. */
 export interface TracerStatus {
   name: string;
   kind: TracerKind;
-  state: TracerState;
+  status: TracerState;
   /** The hook it runs on, or "" when not running. */
   hook: string;
-  /** Why it is not running (blacklist, missing kernel feature, error). */
+  /** Why it is not running (blacklist, missing kernel feature, error), or what a running one lacks. */
   reason: string;
   restarts: number;
   events: number;
@@ -67,7 +68,7 @@ export class TracerManager {
     const log = this.log.child("tracer", { tracer: entry.def.name });
     try {
       entry.tracer = await entry.def.create({ ...this.ctx, log });
-      setState(entry, "running", entry.tracer.hook, "");
+      setState(entry, "running", entry.tracer.hook, entry.tracer.degraded ?? "");
     } catch (err) {
       const unsupported = err instanceof UnsupportedError;
       setState(entry, unsupported ? "unsupported" : "failed", "", errorText(err));
@@ -77,7 +78,7 @@ export class TracerManager {
   /** Start the run loops of event tracers and autotracers. */
   startLoops(): void {
     for (const entry of this.entries.values()) {
-      if (entry.status.state === "running" && entry.tracer?.run) entry.loop = this.runLoop(entry);
+      if (entry.status.status === "running" && entry.tracer?.run) entry.loop = this.runLoop(entry);
     }
   }
 
@@ -115,7 +116,7 @@ export class TracerManager {
     const set = new FamilySet(baseLabels);
     const durations = new Map<string, number>();
     const success = new Map<string, boolean>();
-    const collectors = [...this.entries.values()].filter((e) => e.status.state === "running" && e.tracer?.collector);
+    const collectors = [...this.entries.values()].filter((e) => e.status.status === "running" && e.tracer?.collector);
     await Promise.all(
       collectors.map(async (entry) => {
         const started = performance.now();
@@ -174,11 +175,11 @@ export class TracerManager {
 }
 
 function newStatus(def: TracerDefinition): TracerStatus {
-  return { name: def.name, kind: def.kind, state: "failed", hook: "", reason: "", restarts: 0, events: 0 };
+  return { name: def.name, kind: def.kind, status: "failed", hook: "", reason: "", restarts: 0, events: 0 };
 }
 
-function setState(entry: Entry, state: TracerState, hook: string, reason: string): void {
-  Object.assign(entry.status, { state, hook, reason });
+function setState(entry: Entry, status: TracerState, hook: string, reason: string): void {
+  Object.assign(entry.status, { status, hook, reason });
 }
 
 export function errorText(err: unknown): string {

@@ -45,6 +45,8 @@ export interface TracerContext {
 export interface Tracer {
   /** Where it is attached, e.g. `tracepoint:sched/sched_switch`, `kprobe:oom_kill_process`, `procfs`. */
   hook: string;
+  /** Running without part of its hooks (an optional one no candidate could serve): what is missing and why. */
+  degraded?: string;
   collector?: MetricCollector;
   /**
    * Long-running work until `signal` aborts. Returning early or throwing restarts it after its

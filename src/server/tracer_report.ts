@@ -11,15 +11,15 @@ export function tracerUpFamily(statuses: TracerStatus[], baseLabels: Record<stri
     type: "gauge",
     samples: statuses.map((s) => ({
       metricName: name,
-      labels: { ...baseLabels, tracer: s.name, hook: s.hook, state: s.state },
-      value: s.state === "running" ? 1 : 0,
+      labels: { ...baseLabels, tracer: s.name, hook: s.hook },
+      value: s.status === "running" ? 1 : 0,
     })),
   };
 }
 
 /** One log line's fields for a tracer, as `run` reports them at startup. */
 export function statusFields(s: TracerStatus): Record<string, string | number> {
-  const fields: Record<string, string | number> = { tracer: s.name, kind: s.kind, status: s.state };
+  const fields: Record<string, string | number> = { tracer: s.name, kind: s.kind, status: s.status };
   if (s.hook) fields.hook = s.hook;
   if (s.reason) fields.reason = s.reason;
   return fields;
