@@ -16,3 +16,7 @@ import "./qdisc";
 import "./sockstat";
 import "./tcp_memory";
 import "./runqlat";
+import "./softirq";
+import "./memory_free";
+import "./memory_reclaim";
+import "./iolatency";
