@@ -7,6 +7,7 @@ const VIRTUAL = "^(lo)|(docker\\w*)|(veth\\w*)$";
 
 const expected: Config = {
   BlackList: ["netdev_hw", "metax_gpu"],
+  BtfPath: "",
   Log: { Level: "Info", File: "" },
   RuntimeCgroup: { LimitInitCPU: 0.5, LimitCPU: 2.0, LimitMem: 2048 },
   Storage: {

@@ -120,6 +120,10 @@ export const configSchema = section("huatuo-bamai.conf", {
     "Tracer and collector names to disable (merged with --disable-tracing); unknown names are ignored.",
     nonEmpty,
   ),
+  BtfPath: str(
+    "",
+    "Extension: a BTF file (btfhub style) for kernels without /sys/kernel/btf/vmlinux; empty uses the kernel's only.",
+  ),
   Log: logSchema,
   RuntimeCgroup: runtimeCgroupSchema,
   Storage: storageSchema,

@@ -1,5 +1,6 @@
 // The `run` daemon: ordered startup with a cleanup stack, signal handling, SIGHUP reload, bounded shutdown.
 import { hostname as osHostname } from "node:os";
+import { configureBpf } from "../bpf/loader";
 import type { Config } from "../config/schema";
 import { ConfigStore } from "../config/store";
 import { TracerManager } from "../framework/manager";
@@ -70,6 +71,8 @@ async function start(opts: DaemonOptions, log: Logger, cleanup: CleanupStack): P
   const pods = startPodDiscovery(opts.config.Pod, opts.disableKubelet, baseLabels.host, log.child("pod"));
   cleanup.push("pod", () => pods.stop());
   const { sink, hub } = startEvents(opts, baseLabels.host, log, cleanup, (name) => manager.countEvent(name));
+  // before any tracer loads: kernels without /sys/kernel/btf/vmlinux use the configured BTF file for CO-RE
+  configureBpf({ btfPath: opts.config.BtfPath });
   const manager = new TracerManager(
     { config: store, log, containers: pods, region: opts.region, hostname: baseLabels.host, events: sink },
     log,
