@@ -19,6 +19,7 @@ import { DocumentSink } from "../storage/sink";
 import { WatchHub } from "../watch/hub";
 import { registerWatchMetrics } from "../watch/metrics";
 import { CleanupStack } from "./cleanup";
+import { notifyReady } from "./notify";
 import { PidFile } from "./pidfile";
 import { RuntimeCgroup } from "./runtime_cgroup";
 
@@ -53,6 +54,7 @@ export async function runDaemon(opts: DaemonOptions, log: Logger): Promise<numbe
     return 1;
   }
   log.info("huatuo-bamai started", { region: opts.region, pid: process.pid });
+  notifyReady(log);
   const reason = await waitForStop(opts, log);
   log.info("shutting down", { reason });
   await cleanup.unwind(log, SHUTDOWN_DEADLINE_MS);
