@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Event tracers' output channel (ring buffer, or perf buffer before 5.8) and task → memory cgroup via CO-RE. */
+#ifndef HB_EVENTS_H
+#define HB_EVENTS_H
+
+#include <bpf/bpf_core_read.h>
+
+#include "hb_common.h"
+
+/*
+ * A ring buffer <name>_rb (with its lost counter) and a perf event array <name>_pb; the loader sets
+ * use_perf and leaves the ring uncreated on kernels before 5.8, where the ring branch is dead code.
+ */
+#define HB_EVENT_CHANNEL(name, bytes)						\
+	HB_RINGBUF(name##_rb, bytes);						\
+	struct {								\
+		__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);			\
+		__uint(key_size, sizeof(__u32));				\
+		__uint(value_size, sizeof(__u32));				\
+	} name##_pb SEC(".maps")
+
+/* Copies one event out; a full ring counts the record as lost. */
+#define HB_EVENT_OUTPUT(name, ctx, data, size)					\
+	({									\
+		if (use_perf)							\
+			bpf_perf_event_output(ctx, &name##_pb, BPF_F_CURRENT_CPU, data, size); \
+		else if (bpf_ringbuf_output(&name##_rb, data, size, 0))	\
+			HB_COUNT_LOST(name##_rb);				\
+	})
+
+/* before 5.5 kernfs_node::id was a union of {ino, generation} and a u64 */
+union kernfs_node_id___pre_5_5 {
+	__u64 id;
+};
+
+struct kernfs_node___pre_5_5 {
+	union kernfs_node_id___pre_5_5 id;
+} __attribute__((preserve_access_index));
+
+/* The memory controller's css of a task: its v1 memory cgroup, or its v2 cgroup. NULL without CONFIG_MEMCG. */
+static __always_inline struct cgroup_subsys_state *hb_task_memcg_css(struct task_struct *t)
+{
+	int id;
+
+	if (!bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
+		return NULL;
+	id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	if (id < 0 || id >= CGROUP_SUBSYS_COUNT)
+		return NULL;
+	return BPF_CORE_READ(t, cgroups, subsys[id]);
+}
+
+/* The kernfs id of a css's cgroup: the inode number of its directory in the hierarchy. */
+static __always_inline __u64 hb_css_cgroup_id(struct cgroup_subsys_state *css)
+{
+	struct kernfs_node *kn;
+
+	if (!css)
+		return 0;
+	kn = BPF_CORE_READ(css, cgroup, kn);
+	if (bpf_core_type_exists(union kernfs_node_id___pre_5_5))
+		return BPF_CORE_READ((struct kernfs_node___pre_5_5 *)kn, id.id);
+	return BPF_CORE_READ(kn, id);
+}
+
+#endif /* HB_EVENTS_H */
