@@ -1,0 +1,115 @@
+// net_rx_latency: TCP packets whose delay since the driver stamped them passes a per-stage threshold: at
+// netif_receive_skb (Driver2NetRx), tcp_v4_rcv (Driver2TCP, kprobe only) and the copy to the reader (Driver2Userspace).
+import { decodeNetRxLatencyEvent as decode, type NetRxLatencyEvent } from "../bpf/gen/net_rx_latency";
+import type { HookKind, HookSpec } from "../bpf/hooks";
+import type { LoadOptions, TracerBpf } from "../bpf/loader";
+import type { BpfMap } from "../bpf/maps";
+import { constant } from "../bpf/object";
+import type { Config } from "../config/schema";
+import { registerTracer } from "../framework/registry";
+import type { Emitter, Tracer, TracerContext } from "../framework/types";
+import { containerByNetns, describeHooks, EventChannel, loadEventObject, netnsInode } from "./net_common";
+import { closeFd, monoToWallOffsetNs, openRxTimestampSocket } from "./net_libc";
+import { knownIssue, rxLatencyData, rxLatencyTitle } from "./net_rx_latency_format";
+
+const NAME = "net_rx_latency";
+/** Slow packets reported per second, all CPUs together (the original's BPF limit). */
+export const MAX_EVENTS_PER_SECOND = 100;
+
+const candidate = (kind: HookKind, program: string, target: string) => ({ kind, program, target });
+const tracepoint = (name: string, target: string, program: string): HookSpec => ({
+  name,
+  candidates: [candidate("tp_btf", `rxlat_btf_${program}`, target), candidate("tracepoint", `rxlat_tp_${program}`, target)],
+});
+
+/**
+ * The TCP stage is optional: no tracepoint exists for tcp_v4_rcv, so without kprobes the tracer runs the other two
+ * stages and its hook string says `unsupported tcp_v4_rcv (<why>)`.
+ */
+export const RX_HOOKS: HookSpec[] = [
+  tracepoint("netif_receive_skb", "net/netif_receive_skb", "netif"),
+  { name: "tcp_v4_rcv", candidates: [candidate("kprobe", "rxlat_kp_tcp", "tcp_v4_rcv")], optional: true },
+  tracepoint("skb_copy_datagram_iovec", "skb/skb_copy_datagram_iovec", "usercopy"),
+];
+
+const msToNs = (ms: number) => constant.u64(BigInt(ms) * 1_000_000n);
+
+export function rxLatencyBpf(config: Config["EventTracing"]["NetRxLatency"], monoWallOffsetNs: bigint): TracerBpf {
+  return {
+    object: NAME,
+    hooks: RX_HOOKS,
+    constants: {
+      mono_wall_offset: constant.u64(BigInt.asUintN(64, monoWallOffsetNs)),
+      threshold_netif_ns: msToNs(config.Driver2NetRx),
+      threshold_tcp_ns: msToNs(config.Driver2TCP),
+      threshold_usercopy_ns: msToNs(config.Driver2Userspace),
+      max_per_second: constant.u64(MAX_EVENTS_PER_SECOND),
+    },
+    events: { ringbuf: "rxlat_rb", perfbuf: "rxlat_pb", perfFlag: "use_perf" },
+  };
+}
+
+class RxLatency {
+  excluded = 0;
+
+  constructor(
+    private readonly ctx: TracerContext,
+    private readonly hostNetns: number,
+    private readonly limited: BpfMap,
+  ) {}
+
+  /** Host namespace and excluded QoS classes are skipped; a known issue only tags the document. */
+  onEvent(e: NetRxLatencyEvent): void {
+    const config = this.ctx.config.get().EventTracing;
+    const rx = config.NetRxLatency;
+    const container = containerByNetns(this.ctx.containers, e.netns_inum);
+    const hostPacket = this.hostNetns !== 0 && e.netns_inum === this.hostNetns;
+    if ((rx.ExcludedHostNetnamespace && hostPacket) || (container && rx.ExcludedContainerQos.includes(container.qos))) {
+      this.excluded++;
+      return;
+    }
+    const data = rxLatencyData(e, knownIssue(rxLatencyTitle(e), config.IssuesList));
+    this.ctx.events.save({ tracerName: NAME, data, container });
+  }
+
+  rateLimited(): number {
+    return Number(this.limited.lookup(new Uint8Array(4))?.readBigUInt64LE(0) ?? 0n);
+  }
+
+  emit(emit: Emitter, lost: number): void {
+    emit.counter("ratelimited_total", `slow packets not reported: over the limit of ${MAX_EVENTS_PER_SECOND}/s`, this.rateLimited());
+    emit.counter("lost_total", "slow-packet records the kernel could not deliver (buffer full)", lost);
+    emit.counter("excluded_total", "slow packets not reported: host namespace or excluded container QoS", this.excluded);
+  }
+}
+
+export async function createNetRxLatency(ctx: TracerContext, options: LoadOptions = {}): Promise<Tracer> {
+  const spec = rxLatencyBpf(ctx.config.get().EventTracing.NetRxLatency, monoToWallOffsetNs());
+  const object = await loadEventObject(spec, options);
+  // held while the tracer lives: without it most skbs carry no receive timestamp to measure from
+  let stampFd: number;
+  try {
+    stampFd = openRxTimestampSocket();
+  } catch (err) {
+    object.close();
+    throw err;
+  }
+  const channel = new EventChannel(object, decode);
+  const tracer = new RxLatency(ctx, await netnsInode(1), object.map("rxlat_limited"));
+  return {
+    hook: describeHooks(object),
+    collector: { collect: (emit) => tracer.emit(emit, channel.lost) },
+    run: (signal) => channel.pump((e) => tracer.onEvent(e), signal),
+    close() {
+      closeFd(stampFd);
+      object.close();
+    },
+  };
+}
+
+registerTracer({
+  name: NAME,
+  kind: "event",
+  description: "TCP receive-path latency per stage (net:netif_receive_skb, tcp_v4_rcv, skb:skb_copy_datagram_iovec)",
+  create: (ctx) => createNetRxLatency(ctx),
+});
