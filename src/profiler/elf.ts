@@ -1,0 +1,244 @@
+// A bounded-memory ELF reader for symbolization: headers, load segments, build id and function symbols, all read
+// with positioned reads. A huge binary is never loaded whole (the original's profiler reached 8.5 GiB RSS on one).
+import { closeSync, openSync, readSync } from "node:fs";
+
+const ELF_MAGIC = 0x464c457f;
+const ELFCLASS64 = 2;
+const ELFDATA2LSB = 1;
+const SHT_SYMTAB = 2;
+const SHT_NOTE = 7;
+const SHT_DYNSYM = 11;
+const PT_LOAD = 1;
+const STT_FUNC = 2;
+const STT_GNU_IFUNC = 10;
+const NT_GNU_BUILD_ID = 3;
+const SYM_SIZE = 24;
+/** Symbols read per positioned read: 64 KiB of symbol table at a time. */
+const SYM_CHUNK = Math.floor(65536 / SYM_SIZE);
+
+interface Section {
+  type: number;
+  offset: number;
+  size: number;
+  link: number;
+  name: string;
+}
+
+export interface LoadSegment {
+  offset: number;
+  vaddr: number;
+  filesz: number;
+}
+
+/** Function symbols sorted by address; names are read from the string table on demand. */
+export interface FunctionSymbols {
+  addrs: Float64Array;
+  sizes: Float64Array;
+  nameOffsets: Uint32Array;
+  strtabOffset: number;
+  /** Bytes the arrays hold, for the cache's memory bound. */
+  bytes: number;
+}
+
+/** One open ELF file. Offsets and addresses are numbers: user-space addresses stay below 2^53. */
+export class ElfFile {
+  readonly sections: Section[];
+  readonly loads: LoadSegment[];
+  private readonly names = new Map<number, string>();
+
+  private constructor(
+    private readonly fd: number,
+    header: DataView,
+  ) {
+    this.loads = this.readLoads(header);
+    this.sections = this.readSections(header);
+  }
+
+  /** Opens `path`; undefined when it is not a little-endian ELF64 file. */
+  static open(path: string): ElfFile | undefined {
+    const fd = openSync(path, "r");
+    try {
+      const header = view(pread(fd, 0, 64));
+      if (header.byteLength < 64 || header.getUint32(0, true) !== ELF_MAGIC) throw new Error("not ELF");
+      if (header.getUint8(4) !== ELFCLASS64 || header.getUint8(5) !== ELFDATA2LSB) throw new Error("not ELF64 LE");
+      return new ElfFile(fd, header);
+    } catch {
+      closeSync(fd);
+      return undefined;
+    }
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+
+  /** The GNU build id as hex, from its note section. */
+  buildId(): string | undefined {
+    const note = this.sections.find((s) => s.type === SHT_NOTE && s.name === ".note.gnu.build-id");
+    if (!note || note.size < 16 || note.size > 1024) return undefined;
+    const v = view(pread(this.fd, note.offset, note.size));
+    const [nameSize, descSize, type] = [v.getUint32(0, true), v.getUint32(4, true), v.getUint32(8, true)];
+    const descAt = 12 + align4(nameSize);
+    if (type !== NT_GNU_BUILD_ID || descAt + descSize > note.size) return undefined;
+    return Buffer.from(v.buffer, v.byteOffset + descAt, descSize).toString("hex");
+  }
+
+  /** Whether it has a full symbol table (not only the dynamic one). */
+  hasSymtab(): boolean {
+    return this.sections.some((s) => s.type === SHT_SYMTAB && s.size > 0);
+  }
+
+  /** Function symbols of .symtab, else of .dynsym; undefined when it has neither. */
+  functionSymbols(): FunctionSymbols | undefined {
+    const table = this.sections.find((s) => s.type === SHT_SYMTAB) ?? this.sections.find((s) => s.type === SHT_DYNSYM);
+    const strtab = table && this.sections[table.link];
+    if (!table || !strtab) return undefined;
+    return sortSymbols(this.readFunctions(table), strtab.offset);
+  }
+
+  /** A NUL-terminated name in the string table, read in small pieces. */
+  name(symbols: FunctionSymbols, index: number): string {
+    const at = symbols.strtabOffset + symbols.nameOffsets[index]!;
+    let name = this.names.get(at);
+    if (name !== undefined) return name;
+    name = "";
+    for (let off = at, piece = 128; ; off += piece, piece = Math.min(piece * 2, 4096)) {
+      const buf = pread(this.fd, off, piece);
+      const nul = buf.indexOf(0);
+      name += buf.toString("latin1", 0, nul < 0 ? buf.length : nul);
+      if (nul >= 0 || buf.length < piece) break;
+    }
+    this.names.set(at, name);
+    return name;
+  }
+
+  /** The link-time address of a file offset, through the load segment containing it. */
+  vaddrOf(fileOffset: number): number | undefined {
+    const seg = this.loads.find((l) => fileOffset >= l.offset && fileOffset < l.offset + l.filesz);
+    return seg && fileOffset - seg.offset + seg.vaddr;
+  }
+
+  private readLoads(h: DataView): LoadSegment[] {
+    const [phoff, phentsize, phnum] = [num64(h, 32), h.getUint16(54, true), h.getUint16(56, true)];
+    if (phnum === 0 || phentsize < 56) return [];
+    const v = view(pread(this.fd, phoff, phentsize * phnum));
+    const loads: LoadSegment[] = [];
+    for (let i = 0; i < phnum; i++) {
+      const at = i * phentsize;
+      if (v.getUint32(at, true) !== PT_LOAD) continue;
+      loads.push({ offset: num64(v, at + 8), vaddr: num64(v, at + 16), filesz: num64(v, at + 32) });
+    }
+    return loads;
+  }
+
+  private readSections(h: DataView): Section[] {
+    const [shoff, shentsize, shnum, shstrndx] = [num64(h, 40), h.getUint16(58, true), h.getUint16(60, true), h.getUint16(62, true)];
+    if (shnum === 0 || shentsize < 64) return [];
+    const v = view(pread(this.fd, shoff, shentsize * shnum));
+    const raw = Array.from({ length: shnum }, (_, i) => {
+      const at = i * shentsize;
+      return { nameOff: v.getUint32(at, true), type: v.getUint32(at + 4, true), offset: num64(v, at + 24), size: num64(v, at + 32), link: v.getUint32(at + 40, true) };
+    });
+    const strtab = raw[shstrndx];
+    const names = strtab && strtab.size < 1 << 20 ? pread(this.fd, strtab.offset, strtab.size) : undefined;
+    return raw.map((s) => ({ ...s, name: names ? cString(names, s.nameOff) : "" }));
+  }
+
+  /** Defined functions with an address, read 64 KiB at a time: memory is the kept symbols, not the table. */
+  private readFunctions(table: Section): SymbolColumns {
+    const count = Math.floor(table.size / SYM_SIZE);
+    const cols = new SymbolColumns();
+    for (let first = 0; first < count; first += SYM_CHUNK) {
+      const n = Math.min(SYM_CHUNK, count - first);
+      const v = view(pread(this.fd, table.offset + first * SYM_SIZE, n * SYM_SIZE));
+      for (let i = 0; i < n; i++) {
+        const at = i * SYM_SIZE;
+        const type = v.getUint8(at + 4) & 0xf;
+        const value = num64(v, at + 8);
+        if ((type === STT_FUNC || type === STT_GNU_IFUNC) && v.getUint16(at + 6, true) !== 0 && value !== 0) {
+          cols.push(value, num64(v, at + 16), v.getUint32(at, true));
+        }
+      }
+    }
+    return cols;
+  }
+}
+
+/** Growable typed columns: a few bytes per symbol where an array of tuples would take ten times more. */
+class SymbolColumns {
+  length = 0;
+  addrs = new Float64Array(1024);
+  sizes = new Float64Array(1024);
+  names = new Uint32Array(1024);
+
+  push(addr: number, size: number, name: number): void {
+    if (this.length === this.addrs.length) this.grow();
+    this.addrs[this.length] = addr;
+    this.sizes[this.length] = size;
+    this.names[this.length++] = name;
+  }
+
+  private grow(): void {
+    const n = this.length * 2;
+    this.addrs = copyInto(new Float64Array(n), this.addrs);
+    this.sizes = copyInto(new Float64Array(n), this.sizes);
+    this.names = copyInto(new Uint32Array(n), this.names);
+  }
+}
+
+function copyInto<T extends Float64Array | Uint32Array>(to: T, from: T): T {
+  to.set(from as never);
+  return to;
+}
+
+/** Sorted by address; at equal addresses the larger symbol first (an alias without size loses to the sized one). */
+function sortSymbols(cols: SymbolColumns, strtabOffset: number): FunctionSymbols {
+  const n = cols.length;
+  const order = new Uint32Array(n).map((_, i) => i);
+  order.sort((a, b) => cols.addrs[a]! - cols.addrs[b]! || cols.sizes[b]! - cols.sizes[a]!);
+  const symbols = { addrs: new Float64Array(n), sizes: new Float64Array(n), nameOffsets: new Uint32Array(n), strtabOffset, bytes: n * 20 };
+  order.forEach((from, i) => {
+    symbols.addrs[i] = cols.addrs[from]!;
+    symbols.sizes[i] = cols.sizes[from]!;
+    symbols.nameOffsets[i] = cols.names[from]!;
+  });
+  return symbols;
+}
+
+/** Index of the symbol containing `vaddr`: the last one starting at or below it, if its size (when known) covers it. */
+export function findSymbol(symbols: FunctionSymbols, vaddr: number): number | undefined {
+  let lo = 0;
+  let hi = symbols.addrs.length - 1;
+  if (hi < 0 || vaddr < symbols.addrs[0]!) return undefined;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (symbols.addrs[mid]! <= vaddr) lo = mid;
+    else hi = mid - 1;
+  }
+  const size = symbols.sizes[lo]!;
+  return size === 0 || vaddr < symbols.addrs[lo]! + size ? lo : undefined;
+}
+
+/** Up to `length` bytes at `offset` (fewer at the end of the file). */
+function pread(fd: number, offset: number, length: number): Buffer {
+  const buf = Buffer.alloc(length);
+  return buf.subarray(0, readSync(fd, buf, 0, length, offset));
+}
+
+function view(buf: Buffer): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/** A u64 field as a number; ELF offsets and user-space addresses fit in 53 bits. */
+function num64(v: DataView, at: number): number {
+  return v.getUint32(at, true) + v.getUint32(at + 4, true) * 0x1_0000_0000;
+}
+
+function align4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+function cString(buf: Buffer, at: number): string {
+  const end = buf.indexOf(0, at);
+  return buf.toString("latin1", at, end < 0 ? buf.length : end);
+}
