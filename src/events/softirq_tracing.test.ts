@@ -1,0 +1,32 @@
+// softirq_tracing records as the BPF program delivers them: the seed's fields, the vector name and a symbolized stack.
+import { expect, test } from "bun:test";
+import type { SoftirqTracingEvent } from "../bpf/gen/softirq_tracing";
+import { Kallsyms } from "../procfs/kallsyms";
+import { SoftirqHandler } from "./softirq_tracing";
+import { CaptureSink } from "./testing";
+
+const KALLSYMS = [
+  "ffffffff81000000 T _stext",
+  "ffffffff810a0000 T handle_softirqs",
+  "ffffffff810a0400 T __local_bh_enable_ip",
+  "ffffffff810a0500 t mlx_poll_cq [mlx5_core]",
+  "ffffffff810a0900 T vfs_write",
+].join("\n");
+
+test("offtime over the threshold with the task, CPU and the stack that let the softirq run", async () => {
+  const sink = new CaptureSink();
+  const handler = new SoftirqHandler(sink, 10_000_000, async () => Kallsyms.parse(KALLSYMS));
+  const event: SoftirqTracingEvent = {
+    offtime_ns: 237328905, now_ns: 5532940660025295, pid: 688073, tgid: 688070, cpu: 1, vec: 3, stack_bytes: 24,
+    comm: "agent", stack: [0xffffffff810a0012n, 0xffffffff810a0433n, 0xffffffff810a0512n, 0xdeadn, ...new Array(44).fill(0n)],
+  };
+  await handler.handle(event);
+  expect(sink.inputs[0]!.tracerName).toBe("softirq_tracing");
+  expect(sink.data[0]).toEqual({
+    offtime: 237328905, threshold: 10000000, comm: "agent", pid: 688073, tgid: 688070, cpu: 1, now: 5532940660025295,
+    softirq: "NET_RX",
+    stack: "handle_softirqs+0x12/0x400\n__local_bh_enable_ip+0x33/0x100\nmlx_poll_cq+0x12/0x400 [mlx5_core]",
+  });
+  await handler.handle({ ...event, stack_bytes: -14, vec: 12 });
+  expect(sink.data[1]).toMatchObject({ stack: "", softirq: "12" });
+});

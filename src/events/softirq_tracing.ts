@@ -1,0 +1,85 @@
+// softirq_tracing: softirqs held off longer than EventTracing.Softirq.DisabledThreshold, measured from
+// irq:softirq_raise to irq:softirq_entry per CPU, with the task and kernel stack that let them run at last.
+import { decodeSoftirqCpuState, decodeSoftirqTracingEvent, type SoftirqTracingEvent } from "../bpf/gen/softirq_tracing";
+import type { LoadOptions, TracerBpf } from "../bpf/loader";
+import type { BpfMap } from "../bpf/maps";
+import { constant } from "../bpf/object";
+import { registerTracer } from "../framework/registry";
+import type { Emitter, Tracer, TracerContext } from "../framework/types";
+import { kernelSymbols, type Kallsyms } from "../procfs/kallsyms";
+import type { EventSink } from "../storage/sink";
+import { eventChannel, loadEventObject, pumpEvents, tracepointHook } from "./bpf_events";
+
+/** include/linux/interrupt.h, the names the irq:softirq_* tracepoints print. */
+const VECTORS = ["HI", "TIMER", "NET_TX", "NET_RX", "BLOCK", "IRQ_POLL", "TASKLET", "SCHED", "HRTIMER", "RCU"];
+/** Per CPU and second at most this many events leave the kernel; bpf/softirq_tracing.bpf.c counts the rest. */
+const MAX_PER_SEC = 16;
+
+export function softirqBpf(thresholdNs: number): TracerBpf {
+  const hook = (program: string) => tracepointHook({ prefix: "softirq", program, tracepoint: `irq/softirq_${program}` });
+  return {
+    object: "softirq_tracing",
+    hooks: [hook("raise"), hook("entry")],
+    constants: { threshold_ns: constant.u64(thresholdNs), max_per_sec: constant.u32(MAX_PER_SEC) },
+    events: eventChannel("softirq_tracing"),
+  };
+}
+
+/** The stack's frames in the kernel's %pS form, innermost first, one per line. */
+export function formatStack(e: SoftirqTracingEvent, symbols: Kallsyms): string {
+  const frames = e.stack_bytes > 0 ? e.stack.slice(0, e.stack_bytes / 8) : [];
+  return frames.map((address) => symbols.format(address)).join("\n");
+}
+
+export class SoftirqHandler {
+  constructor(
+    private readonly sink: EventSink,
+    private readonly thresholdNs: number,
+    private readonly symbols: () => Promise<Kallsyms> = () => kernelSymbols(),
+  ) {}
+
+  async handle(e: SoftirqTracingEvent): Promise<void> {
+    const data = {
+      offtime: e.offtime_ns,
+      threshold: this.thresholdNs,
+      comm: e.comm,
+      pid: e.pid,
+      tgid: e.tgid,
+      cpu: e.cpu,
+      now: e.now_ns,
+      softirq: VECTORS[e.vec] ?? String(e.vec),
+      stack: formatStack(e, await this.symbols()),
+    };
+    this.sink.save({ tracerName: "softirq_tracing", data });
+  }
+}
+
+const RATE_HELP = "softirq_tracing events over the threshold not reported: beyond the per-CPU rate limit";
+
+/** The suppressed counters of every CPU, summed by the dump. */
+function suppressed(state: BpfMap): number {
+  const dump = state.dump();
+  if (dump.count !== 1) return 0;
+  return decodeSoftirqCpuState(new DataView(dump.values.buffer, dump.values.byteOffset, dump.valueStride), 0).suppressed;
+}
+
+export async function createSoftirqTracing(ctx: TracerContext, options: LoadOptions = {}): Promise<Tracer> {
+  const threshold = ctx.config.get().EventTracing.Softirq.DisabledThreshold;
+  const object = await loadEventObject(softirqBpf(threshold), options);
+  const handler = new SoftirqHandler(ctx.events, threshold);
+  const state = object.map("softirq_state");
+  return {
+    hook: object.hook,
+    collector: { collect: (emit: Emitter) => emit.counter("ratelimited_total", RATE_HELP, suppressed(state)) },
+    run: (signal) => pumpEvents(object, decodeSoftirqTracingEvent, (e) => handler.handle(e), signal, ctx.log),
+    close: () => object.close(),
+  };
+}
+
+registerTracer({
+  name: "softirq_tracing",
+  kind: "event",
+  description: "softirqs held off past DisabledThreshold (irq:softirq_raise → softirq_entry) with the kernel stack",
+  restartInterval: 10,
+  create: (ctx) => createSoftirqTracing(ctx),
+});
