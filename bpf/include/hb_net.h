@@ -3,6 +3,9 @@
 #ifndef HB_NET_H
 #define HB_NET_H
 
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
 #define IPPROTO_TCP_	6

@@ -1,0 +1,64 @@
+// Test helpers for the detectors: a TracerContext on the default config with AutoTracing overrides, keeping what
+// the detector saves, and a private procfs root whose files a test rewrites between ticks.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { defaultConfig, type Config } from "../config/schema";
+import { ConfigStore } from "../config/store";
+import type { TracerContext } from "../framework/types";
+import type { Container } from "../pod/types";
+import { setRootPrefix } from "../procfs/root";
+import { buildDocument, type Document } from "../storage/document";
+import { MemoryLogger } from "../storage/testing";
+
+type AutoTracing = Config["AutoTracing"];
+export type AutoOverrides = { [K in keyof AutoTracing]?: Partial<AutoTracing[K]> };
+
+export interface TestContext {
+  ctx: TracerContext;
+  docs: Document[];
+}
+
+export function autoContext(overrides: AutoOverrides = {}, containers: Container[] = []): TestContext {
+  const config = defaultConfig();
+  for (const [section, values] of Object.entries(overrides)) Object.assign((config.AutoTracing as Record<string, object>)[section]!, values);
+  const docs: Document[] = [];
+  const ctx: TracerContext = {
+    config: new ConfigStore(config),
+    log: new MemoryLogger(),
+    containers: { list: () => containers },
+    region: "test",
+    hostname: "node-1",
+    events: {
+      save: (input) => {
+        const doc = buildDocument({ hostname: "node-1", region: "test" }, input);
+        docs.push(doc);
+        return doc;
+      },
+    },
+  };
+  return { ctx, docs };
+}
+
+/** A temporary root used as --procfs-prefix until `close`. */
+export class ScriptedProc {
+  readonly root = mkdtempSync(join(tmpdir(), "huatuo-autotracing-"));
+
+  constructor() {
+    setRootPrefix(this.root);
+  }
+
+  /** Writes `proc/<path>` under the root. */
+  write(path: string, text: string): void {
+    const file = join(this.root, "proc", path);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, text);
+  }
+
+  close(): void {
+    setRootPrefix("");
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+export const never = new AbortController().signal;
