@@ -1,6 +1,7 @@
 // rtnetlink link messages: decoding ifinfomsg and nested link info, link-status transitions, the device matcher,
 // and the netdev_events state machine (baseline, transitions, adoption, removal, resync, counters).
 import { describe, expect, test } from "bun:test";
+import type { Emitter, Labels } from "../framework/types";
 import { stubContext } from "../metrics/testing";
 import { buildDocument, type DocumentInput } from "../storage/document";
 import { deviceMatcher, NetdevEvents } from "./netdev_events";
@@ -48,7 +49,8 @@ function netdevEvents(deviceList: string[]) {
   const tracer = new NetdevEvents(ctx);
   const scrape = () => {
     counters.length = 0;
-    tracer.emit({ counter: (name, _help, value, labels) => counters.push(`${name}{${labels?.device}} ${value}`) } as never);
+    const counter = (name: string, _help: string, value: number, labels?: Labels) => counters.push(`${name}{${labels?.device}} ${value}`);
+    tracer.emit({ counter } as unknown as Emitter);
     return counters;
   };
   return { tracer, saved, scrape, data: () => saved.map((s) => s.data) };
