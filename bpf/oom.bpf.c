@@ -54,6 +54,33 @@ static __always_inline void fill_victim_mem(struct oom_event *e, struct mm_struc
 		e->pgtables_kb = BPF_CORE_READ(mm, pgtables_bytes.counter) >> 10;
 }
 
+/* before 4.16 page_counter's usage and max were called count and limit */
+struct page_counter___pre_4_16 {
+	atomic_long_t count;
+	unsigned long limit;
+} __attribute__((preserve_access_index));
+
+/* Usage and limit of the memory cgroup when the OOM killer chose, before the kill frees anything. */
+static __always_inline void fill_memcg_usage(struct oom_event *e, struct cgroup_subsys_state *css)
+{
+	/* css is the first member of struct mem_cgroup */
+	struct mem_cgroup *memcg = (struct mem_cgroup *)css;
+	struct page_counter *pc = &memcg->memory;
+
+	if (!css || !bpf_core_type_exists(struct mem_cgroup))
+		return;
+	e->flags |= OOM_MEMCG_USAGE;
+	if (bpf_core_field_exists(pc->max)) {
+		e->memcg_usage_pages = BPF_CORE_READ(pc, usage.counter);
+		e->memcg_limit_pages = BPF_CORE_READ(pc, max);
+	} else {
+		struct page_counter___pre_4_16 *old = (void *)pc;
+
+		e->memcg_usage_pages = BPF_CORE_READ(old, count.counter);
+		e->memcg_limit_pages = BPF_CORE_READ(old, limit);
+	}
+}
+
 static __always_inline void fill_victim(struct oom_event *e, struct task_struct *t)
 {
 	struct cgroup_subsys_state *css = hb_task_memcg_css(t);
@@ -67,6 +94,7 @@ static __always_inline void fill_victim(struct oom_event *e, struct task_struct 
 	e->victim_memcg_id = hb_css_cgroup_id(css);
 	e->oom_score_adj = BPF_CORE_READ(t, signal, oom_score_adj);
 	BPF_CORE_READ_STR_INTO(&e->victim_comm, t, comm);
+	fill_memcg_usage(e, css);
 	if (mm)
 		fill_victim_mem(e, mm);
 }

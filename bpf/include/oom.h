@@ -7,6 +7,8 @@
 #define OOM_VICTIM_TASK	(1 << 0)
 /* Memory figures (total_vm_kb .. oom_score_adj) are valid. */
 #define OOM_VICTIM_MEM	(1 << 1)
+/* memcg_usage_pages and memcg_limit_pages are valid. */
+#define OOM_MEMCG_USAGE	(1 << 2)
 
 struct oom_event {
 	hb_u64_exact victim_memcg_id;	/* kernfs id of the victim's memory cgroup (0: unknown) */
@@ -18,6 +20,8 @@ struct oom_event {
 	__u64 file_rss_kb;
 	__u64 shmem_rss_kb;
 	__u64 pgtables_kb;
+	__u64 memcg_usage_pages;	/* the victim's memory cgroup at the kill: usage and limit */
+	__u64 memcg_limit_pages;
 	__u32 flags;			/* OOM_VICTIM_* */
 	__u32 victim_pid;		/* thread id */
 	__u32 victim_tgid;

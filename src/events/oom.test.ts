@@ -66,7 +66,7 @@ function event(overrides: Partial<OomEvent> = {}): OomEvent {
   return {
     victim_memcg_id: ino(containerDir), victim_memcg_css: 0xff4b8d8be3818000n, trigger_memcg_id: ino(hostDir),
     trigger_memcg_css: 0xff4b8d8be3810000n, total_vm_kb: 140000, anon_rss_kb: 32000, file_rss_kb: 1200, shmem_rss_kb: 0,
-    pgtables_kb: 120, flags: 3, victim_pid: 3218745, victim_tgid: 3218745, victim_uid: 0, trigger_pid: 3218805,
+    pgtables_kb: 120, memcg_usage_pages: 8191, memcg_limit_pages: 8192, flags: 7, victim_pid: 3218745, victim_tgid: 3218745, victim_uid: 0, trigger_pid: 3218805,
     trigger_tgid: 3218804, oom_score_adj: 1000, victim_comm: "java", trigger_comm: "cron", ...overrides,
   };
 }
@@ -87,7 +87,7 @@ describe("OOM events", () => {
       victim_uid: 0, victim_oom_score_adj: 1000, victim_anon_rss_kb: 32000, victim_total_vm_kb: 140000,
     });
     expect(data.memory_snapshot.victim_memcg).toEqual({
-      path: `/${container.cgroupPath}`, usage_bytes: 33550336, limit_bytes: 33554432, peak_bytes: 33554432,
+      path: `/${container.cgroupPath}`, at_kill: { usage_bytes: 8191 * 4096, limit_bytes: 33554432 }, usage_bytes: 33550336, limit_bytes: 33554432, peak_bytes: 33554432,
       events: { oom_kill_disable: 0, under_oom: 0, oom_kill: 1 }, stat: { cache: 0, rss: 33439744, total_rss: 33439744 },
     });
     expect(data.memory_snapshot.trigger_memcg).toEqual({ path: "/system.slice/cron.service" });
@@ -127,8 +127,9 @@ describe("memory snapshot parsing", () => {
     });
   });
 
-  test("flat keyed files", () => {
+  test("flat keyed files, exact beyond 2^53", () => {
     expect(parseFlatKeyed("low 0\nhigh 12\nmax 3\noom 1\noom_kill 1\n")).toEqual({ low: 0, high: 12, max: 3, oom: 1, oom_kill: 1 });
+    expect(parseFlatKeyed("hierarchical_memsw_limit 9223372036854771712\n")).toEqual({ hierarchical_memsw_limit: 9223372036854771712n });
   });
 
   test("the page size from the auxiliary vector", () => {

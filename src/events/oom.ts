@@ -16,6 +16,9 @@ import { readFormat } from "./tp_format";
 /** bpf/include/oom.h */
 const OOM_VICTIM_TASK = 1;
 const OOM_VICTIM_MEM = 2;
+const OOM_MEMCG_USAGE = 4;
+/** page_counter's "no limit" is LONG_MAX / PAGE_SIZE pages: anything this large is no limit. */
+const UNLIMITED_PAGES = 2 ** 40;
 
 /**
  * oom:mark_victim passes the victim's task_struct since 6.8 (when the record also gained comm and the memory
@@ -69,6 +72,7 @@ export class OomHandler {
   constructor(
     private readonly memcg: MemcgResolver,
     private readonly sink: EventSink,
+    private readonly pageBytes = 4096,
   ) {}
 
   async handle(e: OomEvent): Promise<void> {
@@ -81,7 +85,7 @@ export class OomHandler {
       victim_tid: e.victim_pid,
       trigger_tid: e.trigger_pid,
       ...(e.flags & OOM_VICTIM_MEM && victimMemory(e)),
-      memory_snapshot: await this.snapshot(victim.path, trigger.path),
+      memory_snapshot: await this.snapshot(e, victim.path, trigger.path),
     };
     this.sink.save({ tracerName: "oom", data, container: victim.container });
   }
@@ -119,7 +123,7 @@ export class OomHandler {
     };
   }
 
-  private async snapshot(victim: string | undefined, trigger: string | undefined) {
+  private async snapshot(e: OomEvent, victim: string | undefined, trigger: string | undefined) {
     const version = this.memcg.version;
     const read = (path: string | undefined): Promise<MemcgSnapshot> | undefined =>
       path === undefined || !version ? undefined : memcgSnapshot(this.memcg.dir(path)!, path, version);
@@ -128,11 +132,17 @@ export class OomHandler {
       read(victim),
       trigger === victim ? undefined : read(trigger),
     ]);
+    if (victimMemcg && e.flags & OOM_MEMCG_USAGE) victimMemcg.at_kill = this.atKill(e);
     return {
       host_meminfo: host,
       ...(victimMemcg && { victim_memcg: victimMemcg }),
       ...(triggerMemcg && { trigger_memcg: triggerMemcg }),
     };
+  }
+
+  private atKill(e: OomEvent): MemcgSnapshot["at_kill"] {
+    const limit = e.memcg_limit_pages >= UNLIMITED_PAGES ? null : e.memcg_limit_pages * this.pageBytes;
+    return { usage_bytes: e.memcg_usage_pages * this.pageBytes, limit_bytes: limit };
   }
 }
 
@@ -150,8 +160,9 @@ function victimMemory(e: OomEvent): Record<string, number> {
 }
 
 export async function createOom(ctx: TracerContext, options: LoadOptions = {}): Promise<Tracer> {
-  const object = await loadEventObject(oomBpf(await markVictimHasTask(), pageSize()), options);
-  const handler = new OomHandler(new MemcgResolver(ctx.containers), ctx.events);
+  const page = pageSize();
+  const object = await loadEventObject(oomBpf(await markVictimHasTask(), page), options);
+  const handler = new OomHandler(new MemcgResolver(ctx.containers), ctx.events, page);
   return {
     hook: object.hook,
     collector: { collect: (emit) => handler.collect(emit) },

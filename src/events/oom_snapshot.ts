@@ -19,12 +19,18 @@ export function parseMeminfoBytes(text: string): Record<string, number> {
   return out;
 }
 
+/** A counter exactly: beyond 2^53 (v1's "no limit" 9223372036854771712) as a bigint, written as the same digits. */
+function exact(digits: string): number | bigint {
+  const n = Number(digits);
+  return Number.isSafeInteger(n) ? n : BigInt(digits);
+}
+
 /** `key value` lines (memory.stat, memory.events, memory.oom_control). */
-export function parseFlatKeyed(text: string): Record<string, number> {
-  const out: Record<string, number> = {};
+export function parseFlatKeyed(text: string): Record<string, number | bigint> {
+  const out: Record<string, number | bigint> = {};
   for (const line of text.split("\n")) {
     const [key, value] = line.trim().split(/\s+/);
-    if (key && value !== undefined && /^\d+$/.test(value)) out[key] = Number(value);
+    if (key && value !== undefined && /^\d+$/.test(value)) out[key] = exact(value);
   }
   return out;
 }
@@ -32,23 +38,25 @@ export function parseFlatKeyed(text: string): Record<string, number> {
 export interface MemcgSnapshot {
   /** The cgroup path, "/" for the root. */
   path: string;
-  usage_bytes?: number;
+  /** Usage and limit when the OOM killer chose the victim, read in the kernel before the kill freed anything. */
+  at_kill?: { usage_bytes: number; limit_bytes: number | null };
+  usage_bytes?: number | bigint;
   /** null: no limit (cgroup v2 "max"). */
-  limit_bytes?: number | null;
+  limit_bytes?: number | bigint | null;
   /** v1 memory.max_usage_in_bytes, v2 memory.peak. */
-  peak_bytes?: number;
+  peak_bytes?: number | bigint;
   /** v1 memory.oom_control, v2 memory.events. */
-  events?: Record<string, number>;
-  stat?: Record<string, number>;
+  events?: Record<string, number | bigint>;
+  stat?: Record<string, number | bigint>;
 }
 
-async function number(dir: string, file: string): Promise<number | null | undefined> {
+async function number(dir: string, file: string): Promise<number | bigint | null | undefined> {
   const text = (await readTextIfExists(join(dir, file)))?.trim();
-  if (text === undefined || text === "") return undefined;
-  return text === "max" ? null : Number(text);
+  if (text === undefined || !/^(\d+|max)$/.test(text)) return undefined;
+  return text === "max" ? null : exact(text);
 }
 
-async function keyed(dir: string, file: string): Promise<Record<string, number> | undefined> {
+async function keyed(dir: string, file: string): Promise<Record<string, number | bigint> | undefined> {
   const text = await readTextIfExists(join(dir, file));
   return text === undefined ? undefined : parseFlatKeyed(text);
 }

@@ -2,7 +2,7 @@
 // Do not edit: run `bun scripts/gen-decoders.ts`; tests/bpf_decoders.test.ts fails when this file is stale.
 import { big64, cString, s32, u32, u64 } from "../decode";
 
-/** struct oom_event (136 bytes) */
+/** struct oom_event (152 bytes) */
 export interface OomEvent {
   victim_memcg_id: bigint;
   victim_memcg_css: bigint;
@@ -13,6 +13,8 @@ export interface OomEvent {
   file_rss_kb: number;
   shmem_rss_kb: number;
   pgtables_kb: number;
+  memcg_usage_pages: number;
+  memcg_limit_pages: number;
   flags: number;
   victim_pid: number;
   victim_tgid: number;
@@ -25,7 +27,7 @@ export interface OomEvent {
 }
 
 export const oomEventLayout = {
-  size: 136,
+  size: 152,
   fields: {
     victim_memcg_id: { offset: 0, size: 8 },
     victim_memcg_css: { offset: 8, size: 8 },
@@ -36,16 +38,18 @@ export const oomEventLayout = {
     file_rss_kb: { offset: 48, size: 8 },
     shmem_rss_kb: { offset: 56, size: 8 },
     pgtables_kb: { offset: 64, size: 8 },
-    flags: { offset: 72, size: 4 },
-    victim_pid: { offset: 76, size: 4 },
-    victim_tgid: { offset: 80, size: 4 },
-    victim_uid: { offset: 84, size: 4 },
-    trigger_pid: { offset: 88, size: 4 },
-    trigger_tgid: { offset: 92, size: 4 },
-    oom_score_adj: { offset: 96, size: 4 },
-    __pad: { offset: 100, size: 4 },
-    victim_comm: { offset: 104, size: 16 },
-    trigger_comm: { offset: 120, size: 16 },
+    memcg_usage_pages: { offset: 72, size: 8 },
+    memcg_limit_pages: { offset: 80, size: 8 },
+    flags: { offset: 88, size: 4 },
+    victim_pid: { offset: 92, size: 4 },
+    victim_tgid: { offset: 96, size: 4 },
+    victim_uid: { offset: 100, size: 4 },
+    trigger_pid: { offset: 104, size: 4 },
+    trigger_tgid: { offset: 108, size: 4 },
+    oom_score_adj: { offset: 112, size: 4 },
+    __pad: { offset: 116, size: 4 },
+    victim_comm: { offset: 120, size: 16 },
+    trigger_comm: { offset: 136, size: 16 },
   },
 } as const;
 
@@ -60,14 +64,16 @@ export function decodeOomEvent(view: DataView, offset: number): OomEvent {
     file_rss_kb: u64(view, offset + 48),
     shmem_rss_kb: u64(view, offset + 56),
     pgtables_kb: u64(view, offset + 64),
-    flags: u32(view, offset + 72),
-    victim_pid: u32(view, offset + 76),
-    victim_tgid: u32(view, offset + 80),
-    victim_uid: u32(view, offset + 84),
-    trigger_pid: u32(view, offset + 88),
-    trigger_tgid: u32(view, offset + 92),
-    oom_score_adj: s32(view, offset + 96),
-    victim_comm: cString(view, offset + 104, 16),
-    trigger_comm: cString(view, offset + 120, 16),
+    memcg_usage_pages: u64(view, offset + 72),
+    memcg_limit_pages: u64(view, offset + 80),
+    flags: u32(view, offset + 88),
+    victim_pid: u32(view, offset + 92),
+    victim_tgid: u32(view, offset + 96),
+    victim_uid: u32(view, offset + 100),
+    trigger_pid: u32(view, offset + 104),
+    trigger_tgid: u32(view, offset + 108),
+    oom_score_adj: s32(view, offset + 112),
+    victim_comm: cString(view, offset + 120, 16),
+    trigger_comm: cString(view, offset + 136, 16),
   };
 }
