@@ -50,9 +50,20 @@ static __always_inline bool is_drop(u32 reason)
 	return reason != 0;
 }
 
-static __always_inline bool wanted(u64 location, u32 reason, u16 eth_protocol)
+/*
+ * A socket destroyed with an empty FIN skb still in its receive queue frees it as QUEUE_PURGE (6.7+): every
+ * orderly close where the peer's FIN arrives after ours does it, and no data is lost, so it is not a drop.
+ */
+static __always_inline bool empty_purge(struct sk_buff *skb, u32 reason)
 {
-	if (!is_drop(reason))
+	return bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE) &&
+	       reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_QUEUE_PURGE) &&
+	       BPF_CORE_READ(skb, len) == 0;
+}
+
+static __always_inline bool wanted(struct sk_buff *skb, u64 location, u32 reason, u16 eth_protocol)
+{
+	if (!is_drop(reason) || empty_purge(skb, reason))
 		return false;
 	/* netlink, unix and other non-IP skbs are not network stack drops */
 	if (eth_protocol != ETH_P_IP && eth_protocol != ETH_P_IPV6)
@@ -182,7 +193,7 @@ static __always_inline void on_drop(void *ctx, struct sk_buff *skb, u64 location
 	u32 zero = 0;
 	long bytes;
 
-	if (!wanted(location, reason, eth_protocol))
+	if (!wanted(skb, location, reason, eth_protocol))
 		return;
 	/* 6.11+ names the receiving socket; before, an skb being received has no owner yet */
 	if (!rx_sk)

@@ -25,6 +25,8 @@ describe("Kallsyms", () => {
     expect(table.format(0xffffffff81000212n)).toBe("neigh_invalidate+0x12/0x3f000e00");
     expect(table.format(0xffffffffc0001010n)).toBe("bnxt_tx_int+0x10/0x80 [bnxt_en]");
     expect(table.format(0xffffffff80000000n)).toBe("0xffffffff80000000");
+    // far past the last core symbol, in the gap before the modules: unknown rather than a 1 GiB "function"
+    expect(table.format(0xffffffffa0000000n)).toBe("0xffffffffa0000000");
   });
 
   test("ranges by name", () => {

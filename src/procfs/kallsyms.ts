@@ -12,6 +12,13 @@ export interface KernelSymbol {
   size: number;
 }
 
+/**
+ * kallsyms has no sizes: a symbol is taken to end where the next one starts, which makes the last symbol before a
+ * gap (end of core text, between modules, BPF JIT images loaded after the table was read) swallow the gap. No
+ * function is this large, so an address further from its symbol's start is reported as unknown instead.
+ */
+const MAX_SYMBOL_BYTES = 1 << 20;
+
 /** Text symbol types: kallsyms marks functions t/T (and weak ones w/W when they are defined in text). */
 const TEXT_TYPES = new Set(["t", "T", "w", "W"]);
 
@@ -51,12 +58,12 @@ export class Kallsyms {
     return this.names.length;
   }
 
-  /** The symbol containing `address`: the last one starting at or below it. The last symbol has no known end. */
+  /** The symbol containing `address`: the last one starting at or below it, within MAX_SYMBOL_BYTES. */
   lookup(address: bigint): KernelSymbol | undefined {
     if (!this.names.length || address < this.base) return undefined;
     const at = Number(address - this.base);
     const i = this.floor(at);
-    if (i < 0) return undefined;
+    if (i < 0 || at - this.starts[i]! >= MAX_SYMBOL_BYTES) return undefined;
     const next = i + 1 < this.starts.length ? this.starts[i + 1]! : at + 1;
     return { name: this.names[i]!, module: this.modules[i], offset: at - this.starts[i]!, size: next - this.starts[i]! };
   }
