@@ -1,10 +1,14 @@
 // Accumulates the samples of one scrape into metric families named `huatuo_bamai_<collector>_<metric>`.
+// Samples are kept column-wise with label text built as they arrive: a container's five labels are rendered once per
+// Container object and host/region once per set, so hundreds of containers cost no per-sample label maps.
 import type { Container } from "../pod/types";
 import { containerLabels } from "../pod/types";
+import { appendLabel, labelBlock, parseLabelBlock, renderLabels } from "./labels";
 import type { Emitter, HistogramValue, Labels } from "./types";
 
 export type FamilyType = "gauge" | "counter" | "histogram";
 
+/** One sample as tests and reports read it; `FamilySet.all()` builds these on demand. */
 export interface Sample {
   /** Full sample name: the family name, or `<family>_bucket|_sum|_count` for histograms. */
   metricName: string;
@@ -21,81 +25,233 @@ export interface Family {
 
 export const METRIC_PREFIX = "huatuo_bamai";
 
-/** Families of one scrape, shared by every collector's emitter. */
-export class FamilySet {
-  private readonly families = new Map<string, Family>();
+/**
+ * Labels many samples share, rendered once. A sample without labels of its own prints `bare`, one with labels prints
+ * `open` + its labels + `close`: container labels first, then the sample's, then host and region (as ever).
+ */
+interface Scope {
+  bare: string;
+  open: string;
+  close: string;
+  /** The scope's own labels: a container's five, none for the host. */
+  labels: Labels;
+  /** Names a sample's labels must not repeat; a sample that does is merged the slow way. */
+  taken: ReadonlySet<string>;
+}
 
-  constructor(private readonly baseLabels: Labels) {}
+/** For samples whose text is their whole `{...}` block: plain samples, histogram series, label clashes. */
+const RAW: Scope = { bare: "", open: "", close: "", labels: {}, taken: new Set() };
+
+function makeScope(labels: Labels, base: Labels, baseText: string): Scope {
+  const own = renderLabels(labels);
+  return {
+    bare: labelBlock(own, baseText),
+    open: own ? `{${own},` : "{",
+    close: baseText ? `,${baseText}}` : "}",
+    labels,
+    taken: new Set([...Object.keys(labels), ...Object.keys(base)]),
+  };
+}
+
+/** Per Container object (the pod layer makes a new one when anything about a container changes). */
+const containerScopes = new WeakMap<Container, { baseText: string; scope: Scope }>();
+
+/** One family's samples, column by column. */
+class Columns {
+  readonly metricNames: string[] = [];
+  readonly scopes: Scope[] = [];
+  readonly texts: string[] = [];
+  readonly values: number[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly type: FamilyType,
+  ) {}
+
+  push(metricName: string, scope: Scope, text: string, value: number): void {
+    this.metricNames.push(metricName);
+    this.scopes.push(scope);
+    this.texts.push(text);
+    this.values.push(value);
+  }
+
+  append(other: Columns): void {
+    for (let i = 0; i < other.values.length; i++) {
+      this.push(other.metricNames[i]!, other.scopes[i]!, other.texts[i]!, other.values[i]!);
+    }
+  }
+
+  block(i: number): string {
+    const text = this.texts[i]!;
+    const scope = this.scopes[i]!;
+    return text === "" ? scope.bare : scope.open + text + scope.close;
+  }
+
+  /** The family in the text format: HELP, TYPE, then one line per sample in emission order. */
+  render(): string {
+    let out = `# HELP ${this.name} ${escapeHelp(this.help)}\n# TYPE ${this.name} ${this.type}\n`;
+    for (let i = 0; i < this.values.length; i++) {
+      out += `${this.metricNames[i]}${this.block(i)} ${formatValue(this.values[i]!)}\n`;
+    }
+    return out;
+  }
+
+  materialise(): Family {
+    const samples = this.values.map((value, i) => ({ metricName: this.metricNames[i]!, labels: parseLabelBlock(this.block(i)), value }));
+    return { name: this.name, help: this.help, type: this.type, samples };
+  }
+}
+
+const escapeHelp = (text: string) => text.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+
+function formatValue(value: number): string {
+  if (Number.isNaN(value)) return "NaN";
+  if (value === Infinity) return "+Inf";
+  if (value === -Infinity) return "-Inf";
+  return String(value);
+}
+
+/** Families of one scrape (or of one collector's part of it), shared by every emitter made from it. */
+export class FamilySet {
+  private readonly families = new Map<string, Columns>();
+  /** Families by the short name an emitter with that prefix uses, so a sample costs one small lookup. */
+  private readonly byPrefix = new Map<string, Map<string, Columns>>();
+  private readonly baseText: string;
+  private readonly hostScope: Scope;
+
+  constructor(private readonly baseLabels: Labels) {
+    this.baseText = renderLabels(baseLabels);
+    this.hostScope = makeScope({}, baseLabels, this.baseText);
+  }
 
   /** An emitter writing `huatuo_bamai_<collector>_*` families. */
   emitterFor(collector: string): Emitter {
-    return new FamilyEmitter(this, `${METRIC_PREFIX}_${collector}_`, {});
+    return new FamilyEmitter(this, `${METRIC_PREFIX}_${collector}_`, this.hostScope);
   }
 
+  /** Samples with complete label sets, printed as given (nothing added). */
   add(name: string, help: string, type: FamilyType, samples: Sample[]): void {
+    const family = this.family(name, help, type);
+    for (const s of samples) family.push(s.metricName, RAW, labelBlock(renderLabels(s.labels)), s.value);
+  }
+
+  /** Takes over the families of another set with the same base labels (a collector's, once it succeeded). */
+  merge(other: FamilySet): void {
+    for (const [name, theirs] of other.families) {
+      const mine = this.families.get(name);
+      if (!mine) this.families.set(name, theirs);
+      else this.family(name, theirs.help, theirs.type).append(theirs);
+    }
+  }
+
+  /** The family `name`, created on first use; one name never changes type within a scrape. */
+  family(name: string, help: string, type: FamilyType): Columns {
     let family = this.families.get(name);
     if (!family) {
-      family = { name, help, type, samples: [] };
+      family = new Columns(name, help, type);
       this.families.set(name, family);
     } else if (family.type !== type) {
       throw new Error(`metric ${name} emitted as ${type} after ${family.type}`);
     }
-    family.samples.push(...samples);
+    return family;
   }
 
-  withBase(labels: Labels): Labels {
-    return { ...labels, ...this.baseLabels };
+  familiesUnder(prefix: string): Map<string, Columns> {
+    let byName = this.byPrefix.get(prefix);
+    if (!byName) this.byPrefix.set(prefix, (byName = new Map()));
+    return byName;
+  }
+
+  /** The scope of `container` inside `parent` (the host, unless an emitter for a container is asked again). */
+  containerScope(container: Container, parent: Scope): Scope {
+    if (parent !== this.hostScope) return makeScope({ ...parent.labels, ...containerLabels(container) }, this.baseLabels, this.baseText);
+    const cached = containerScopes.get(container);
+    if (cached?.baseText === this.baseText) return cached.scope;
+    const scope = makeScope(containerLabels(container), this.baseLabels, this.baseText);
+    containerScopes.set(container, { baseText: this.baseText, scope });
+    return scope;
+  }
+
+  /** The whole block of a sample whose labels clash with its scope: merged as `{...scope, ...sample, ...base}`. */
+  mergedBlock(scope: Scope, labels: Labels): string {
+    return labelBlock(renderLabels({ ...scope.labels, ...labels, ...this.baseLabels }));
   }
 
   all(): Family[] {
-    return [...this.families.values()];
+    return [...this.families.values()].map((f) => f.materialise());
+  }
+
+  /** Every family in the text format, sorted by name; samples keep their emission order. */
+  render(): string {
+    const names = [...this.families.keys()].sort(byName);
+    let out = "";
+    for (const name of names) out += this.families.get(name)!.render();
+    return out;
   }
 }
 
+/** The order families have always been written in (localeCompare's), with one collator instead of one per call. */
+const byName = new Intl.Collator().compare;
+
 class FamilyEmitter implements Emitter {
+  private readonly byName: Map<string, Columns>;
+
   constructor(
     private readonly set: FamilySet,
     private readonly prefix: string,
-    private readonly extraLabels: Labels,
-  ) {}
+    private readonly scope: Scope,
+  ) {
+    this.byName = set.familiesUnder(prefix);
+  }
 
-  gauge(name: string, help: string, value: number, labels: Labels = {}): void {
+  gauge(name: string, help: string, value: number, labels?: Labels): void {
     this.scalar(name, help, "gauge", value, labels);
   }
 
-  counter(name: string, help: string, value: number, labels: Labels = {}): void {
+  counter(name: string, help: string, value: number, labels?: Labels): void {
     this.scalar(name, help, "counter", value, labels);
   }
 
-  histogram(name: string, help: string, value: HistogramValue, labels: Labels = {}): void {
-    const full = this.prefix + name;
-    const base = this.labelsOf(labels);
-    const samples: Sample[] = value.buckets.map(([le, count]) => ({
-      metricName: `${full}_bucket`,
-      labels: { ...base, le: formatBound(le) },
-      value: count,
-    }));
-    samples.push({ metricName: `${full}_bucket`, labels: { ...base, le: "+Inf" }, value: value.count });
-    samples.push({ metricName: `${full}_sum`, labels: base, value: value.sum });
-    samples.push({ metricName: `${full}_count`, labels: base, value: value.count });
-    this.set.add(full, help, "histogram", samples);
+  histogram(name: string, help: string, value: HistogramValue, labels?: Labels): void {
+    const family = this.familyOf(name, help, "histogram");
+    const block = this.blockOf(labels);
+    const bucket = `${family.name}_bucket`;
+    for (const [le, count] of value.buckets) family.push(bucket, RAW, appendLabel(block, "le", formatBound(le)), count);
+    family.push(bucket, RAW, appendLabel(block, "le", "+Inf"), value.count);
+    family.push(`${family.name}_sum`, RAW, block, value.sum);
+    family.push(`${family.name}_count`, RAW, block, value.count);
   }
 
   forContainer(container: Container): Emitter {
-    return new FamilyEmitter(this.set, `${this.prefix}container_`, {
-      ...this.extraLabels,
-      ...containerLabels(container),
-    });
+    return new FamilyEmitter(this.set, `${this.prefix}container_`, this.set.containerScope(container, this.scope));
   }
 
-  private scalar(name: string, help: string, type: FamilyType, value: number, labels: Labels): void {
-    const full = this.prefix + name;
-    this.set.add(full, help, type, [{ metricName: full, labels: this.labelsOf(labels), value }]);
+  private scalar(name: string, help: string, type: FamilyType, value: number, labels: Labels | undefined): void {
+    const family = this.familyOf(name, help, type);
+    const text = labels === undefined ? "" : sampleText(this.scope, labels);
+    if (text === undefined) family.push(family.name, RAW, this.set.mergedBlock(this.scope, labels!), value);
+    else family.push(family.name, this.scope, text, value);
   }
 
-  private labelsOf(labels: Labels): Labels {
-    return this.set.withBase({ ...this.extraLabels, ...labels });
+  private familyOf(name: string, help: string, type: FamilyType): Columns {
+    let family = this.byName.get(name);
+    if (!family) this.byName.set(name, (family = this.set.family(this.prefix + name, help, type)));
+    else if (family.type !== type) throw new Error(`metric ${family.name} emitted as ${type} after ${family.type}`);
+    return family;
   }
+
+  private blockOf(labels: Labels | undefined): string {
+    const text = labels === undefined ? "" : sampleText(this.scope, labels);
+    if (text === undefined) return this.set.mergedBlock(this.scope, labels!);
+    return text === "" ? this.scope.bare : this.scope.open + text + this.scope.close;
+  }
+}
+
+/** A sample's own label text, or undefined when it repeats a name of its scope or base labels. */
+function sampleText(scope: Scope, labels: Labels): string | undefined {
+  for (const key in labels) if (scope.taken.has(key)) return undefined;
+  return renderLabels(labels);
 }
 
 function formatBound(le: number): string {

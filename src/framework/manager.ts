@@ -1,7 +1,6 @@
 // Creates every registered tracer once, keeps its status, runs metric collection per scrape and event loops with restart.
 import type { Logger } from "../log";
-import { FamilySet } from "./families";
-import type { Family } from "./families";
+import { FamilySet, type Family } from "./families";
 import { registeredTracers } from "./registry";
 import type { Tracer, TracerContext, TracerDefinition, TracerKind } from "./types";
 import { UnsupportedError } from "./types";
@@ -35,7 +34,10 @@ export interface CollectOptions {
 }
 
 export interface ScrapeResult {
-  families: Family[];
+  /** Every successful collector's families; the exposition writer renders them from here. */
+  set: FamilySet;
+  /** The same families as sample objects, built on demand (tests, reports). */
+  readonly families: Family[];
   durations: Map<string, number>;
   success: Map<string, boolean>;
 }
@@ -123,12 +125,12 @@ export class TracerManager {
         const staging = new FamilySet(baseLabels);
         const ok = await this.collectOne(entry, staging, opts.timeoutMs);
         // A timed-out or failed collector contributes nothing partial: its samples may be inconsistent.
-        if (ok) for (const fam of staging.all()) set.add(fam.name, fam.help, fam.type, fam.samples);
+        if (ok) set.merge(staging);
         durations.set(entry.def.name, (performance.now() - started) / 1000);
         success.set(entry.def.name, ok);
       }),
     );
-    return { families: set.all(), durations, success };
+    return { set, durations, success, get families() { return set.all(); } };
   }
 
   private async collectOne(entry: Entry, staging: FamilySet, timeoutMs: number): Promise<boolean> {
