@@ -12,7 +12,7 @@ import type { Container } from "../pod/types";
 import { kernelSymbols } from "../procfs/kallsyms";
 import { procPath, readTextIfExists } from "../procfs/root";
 import { sleep } from "./common";
-import { ioDelta, ioSnapshot, openFiles, type ProcessIo } from "./io_procs";
+import { ioDelta, ioSnapshot, openFiles, type OpenFiles, type ProcessIo } from "./io_procs";
 import { containerOfPid } from "./procs";
 
 const tracepoint = (name: string, program: string, target: string, optional = false): HookSpec => ({
@@ -145,9 +145,40 @@ function ranked(byPid: Map<number, PidIo>, deltas: Map<number, ProcessIo>, n: nu
   return pids.sort((a, b) => score(b) - score(a) || a - b).slice(0, n);
 }
 
-async function processRecord(pid: number, p: PidIo | undefined, d: ProcessIo | undefined, opts: IoCaptureOptions) {
+/**
+ * Open files of the processes doing block I/O, looked at every second while tracing: a writer that finishes
+ * before the capture does (dd) is still named with its files.
+ */
+class FileWatch {
+  readonly seen = new Map<number, { files: OpenFiles; container?: Container }>();
+
+  constructor(private readonly opts: IoCaptureOptions) {}
+
+  async look(object: BpfObject): Promise<void> {
+    const devs = new Map<number, Set<number>>();
+    for (const [k] of entries(object.map("io_stats").dump(), decodeIoKey, () => 0)) devs.set(k.pid, (devs.get(k.pid) ?? new Set()).add(k.dev));
+    for (const [pid, on] of devs) {
+      if (this.seen.has(pid)) continue;
+      const [files, container] = await Promise.all([openFiles(pid, on), containerOfPid(pid, this.opts.containers)]);
+      if (files.count > 0 || container) this.seen.set(pid, { files, container });
+    }
+  }
+
+  async traceFor(object: BpfObject): Promise<void> {
+    const end = performance.now() + this.opts.durationS * 1000;
+    while (!this.opts.signal?.aborted && performance.now() < end) {
+      await sleep(Math.min(1000, end - performance.now()), this.opts.signal);
+      await this.look(object);
+    }
+  }
+}
+
+async function processRecord(pid: number, p: PidIo | undefined, d: ProcessIo | undefined, opts: IoCaptureOptions, watch: FileWatch) {
   const comm = (await readTextIfExists(procPath(String(pid), "comm")).catch(() => undefined))?.trim() || p?.comm || "";
-  const [container, files] = await Promise.all([containerOfPid(pid, opts.containers), openFiles(pid, p?.devs ?? new Set())]);
+  const early = watch.seen.get(pid);
+  const [now, nowFiles] = await Promise.all([containerOfPid(pid, opts.containers), openFiles(pid, p?.devs ?? new Set())]);
+  const container = now ?? early?.container;
+  const files = nowFiles.count > 0 || !early ? nowFiles : early.files;
   return {
     pid, comm, container_hostname: container?.hostname ?? "",
     fs_read: d?.rchar ?? 0, fs_write: d?.wchar ?? 0,
@@ -162,12 +193,13 @@ export async function captureIo(opts: IoCaptureOptions): Promise<IoCapture> {
   const before = await ioSnapshot();
   const object = await load(opts.minBlockMs);
   try {
-    await sleep(opts.durationS * 1000, opts.signal);
+    const watch = new FileWatch(opts);
+    await watch.traceFor(object);
     const after = await ioSnapshot();
     const deltas = new Map([...after].map(([pid, io]) => [pid, ioDelta(before.get(pid), io)]));
     const byPid = blockIo(object, opts.diskNames);
     const top = ranked(byPid, deltas, opts.maxProc);
-    const process_io_data = await Promise.all(top.map((pid) => processRecord(pid, byPid.get(pid), deltas.get(pid), opts)));
+    const process_io_data = await Promise.all(top.map((pid) => processRecord(pid, byPid.get(pid), deltas.get(pid), opts, watch)));
     return { process_io_data, timeout_io_stack: await blockedStacks(object, opts), hook: object.hook };
   } finally {
     object.close();

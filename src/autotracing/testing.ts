@@ -62,3 +62,49 @@ export class ScriptedProc {
 }
 
 export const never = new AbortController().signal;
+
+function run(cmd: string[]): string {
+  const p = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
+  if (p.exitCode !== 0) throw new Error(`${cmd.join(" ")}: ${p.stderr.toString().trim()}`);
+  return p.stdout.toString().trim();
+}
+
+/** A loop device over a sparse file, optionally with an ext4 filesystem mounted; `close` undoes all of it. */
+export class LoopDevice {
+  readonly dir = mkdtempSync(join(tmpdir(), "huatuo-loop-"));
+  readonly device: string;
+  mountPoint?: string;
+
+  constructor(sizeMiB: number) {
+    const image = join(this.dir, "disk.img");
+    run(["truncate", "-s", `${sizeMiB}M`, image]);
+    this.device = run(["losetup", "--find", "--show", image]);
+  }
+
+  /** The device name as /proc/diskstats shows it (loop3). */
+  get name(): string {
+    return this.device.replace("/dev/", "");
+  }
+
+  mountExt4(): string {
+    run(["mkfs.ext4", "-q", "-F", this.device]);
+    this.mountPoint = join(this.dir, "mnt");
+    mkdirSync(this.mountPoint);
+    run(["mount", this.device, this.mountPoint]);
+    return this.mountPoint;
+  }
+
+  close(): void {
+    if (this.mountPoint) Bun.spawnSync(["umount", "-l", this.mountPoint]);
+    Bun.spawnSync(["losetup", "-d", this.device]);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A copy of a system binary under a name of our own, so its samples and processes are told apart by comm. */
+export function renamedBinary(binary: string, comm: string): { path: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), "huatuo-bin-"));
+  const path = join(dir, comm);
+  run(["cp", binary, path]);
+  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}

@@ -93,12 +93,17 @@ export class ElfFile {
     const table = this.sections.find((s) => s.type === SHT_SYMTAB) ?? this.sections.find((s) => s.type === SHT_DYNSYM);
     const strtab = table && this.sections[table.link];
     if (!table || !strtab) return undefined;
-    return sortSymbols(this.readFunctions(table), strtab.offset);
+    const cols = this.readFunctions(table);
+    return sortSymbols(cols, dedupe(cols, sortedOrder(cols), (i) => this.nameAt(strtab.offset + cols.names[i]!)), strtab.offset);
   }
 
-  /** A NUL-terminated name in the string table, read in small pieces. */
+  /** A function's name from the string table. */
   name(symbols: FunctionSymbols, index: number): string {
-    const at = symbols.strtabOffset + symbols.nameOffsets[index]!;
+    return this.nameAt(symbols.strtabOffset + symbols.nameOffsets[index]!);
+  }
+
+  /** A NUL-terminated string at a file offset, read in small pieces. */
+  private nameAt(at: number): string {
     let name = this.names.get(at);
     if (name !== undefined) return name;
     name = "";
@@ -156,7 +161,7 @@ export class ElfFile {
         const type = v.getUint8(at + 4) & 0xf;
         const value = num64(v, at + 8);
         if ((type === STT_FUNC || type === STT_GNU_IFUNC) && v.getUint16(at + 6, true) !== 0 && value !== 0) {
-          cols.push(value, num64(v, at + 16), v.getUint32(at, true));
+          cols.push(value, num64(v, at + 16), v.getUint32(at, true), v.getUint8(at + 4) >> 4);
         }
       }
     }
@@ -170,11 +175,13 @@ class SymbolColumns {
   addrs = new Float64Array(1024);
   sizes = new Float64Array(1024);
   names = new Uint32Array(1024);
+  bindings = new Uint8Array(1024);
 
-  push(addr: number, size: number, name: number): void {
+  push(addr: number, size: number, name: number, binding: number): void {
     if (this.length === this.addrs.length) this.grow();
     this.addrs[this.length] = addr;
     this.sizes[this.length] = size;
+    this.bindings[this.length] = binding;
     this.names[this.length++] = name;
   }
 
@@ -183,19 +190,62 @@ class SymbolColumns {
     this.addrs = copyInto(new Float64Array(n), this.addrs);
     this.sizes = copyInto(new Float64Array(n), this.sizes);
     this.names = copyInto(new Uint32Array(n), this.names);
+    this.bindings = copyInto(new Uint8Array(n), this.bindings);
   }
 }
 
-function copyInto<T extends Float64Array | Uint32Array>(to: T, from: T): T {
+function copyInto<T extends Float64Array | Uint32Array | Uint8Array>(to: T, from: T): T {
   to.set(from as never);
   return to;
 }
 
-/** Sorted by address; at equal addresses the larger symbol first (an alias without size loses to the sized one). */
-function sortSymbols(cols: SymbolColumns, strtabOffset: number): FunctionSymbols {
-  const n = cols.length;
-  const order = new Uint32Array(n).map((_, i) => i);
-  order.sort((a, b) => cols.addrs[a]! - cols.addrs[b]! || cols.sizes[b]! - cols.sizes[a]!);
+function sortedOrder(cols: SymbolColumns): Uint32Array {
+  const order = new Uint32Array(cols.length).map((_, i) => i);
+  return order.sort((a, b) => cols.addrs[a]! - cols.addrs[b]!);
+}
+
+const STB_GLOBAL = 1;
+const STB_WEAK = 2;
+const underscores = (name: string) => /^_*/.exec(name)![0].length;
+
+/**
+ * Aliases at one address (`read`, `__read`, `__libc_read`) keep one name, chosen as perf does: a sized symbol, then
+ * not weak, then global, then fewer leading underscores, then the longer name. Only aliases' names are read.
+ */
+function dedupe(cols: SymbolColumns, order: Uint32Array, nameOf: (i: number) => string): Uint32Array {
+  const kept: number[] = [];
+  for (let i = 0; i < order.length; ) {
+    let j = i + 1;
+    while (j < order.length && cols.addrs[order[j]!] === cols.addrs[order[i]!]) j++;
+    kept.push(j - i === 1 ? order[i]! : best(cols, order.subarray(i, j), nameOf));
+    i = j;
+  }
+  return Uint32Array.from(kept);
+}
+
+function best(cols: SymbolColumns, run: Uint32Array, nameOf: (i: number) => string): number {
+  const key = (i: number) => {
+    const name = nameOf(i);
+    const b = cols.bindings[i];
+    return [cols.sizes[i]! > 0 ? 0 : 1, b === STB_WEAK ? 1 : 0, b === STB_GLOBAL ? 0 : 1, underscores(name), -name.length];
+  };
+  let chosen = run[0]!;
+  let chosenKey = key(chosen);
+  for (const i of run.subarray(1)) {
+    const k = key(i);
+    if (compareKeys(k, chosenKey) < 0) [chosen, chosenKey] = [i, k];
+  }
+  return chosen;
+}
+
+/** Lexicographic order of equal-length number tuples. */
+function compareKeys(a: number[], b: number[]): number {
+  for (let n = 0; n < a.length; n++) if (a[n] !== b[n]) return a[n]! - b[n]!;
+  return 0;
+}
+
+function sortSymbols(cols: SymbolColumns, order: Uint32Array, strtabOffset: number): FunctionSymbols {
+  const n = order.length;
   const symbols = { addrs: new Float64Array(n), sizes: new Float64Array(n), nameOffsets: new Uint32Array(n), strtabOffset, bytes: n * 20 };
   order.forEach((from, i) => {
     symbols.addrs[i] = cols.addrs[from]!;
