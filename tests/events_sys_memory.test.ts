@@ -3,22 +3,21 @@
 // Each must reach local storage, the watch stream (curl -N with a tracer_name filter) and its counters.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { scrape, workDir } from "./support/daemon";
-import { curlWatch, EventNode, isRoot, metricUntil, metricValue, storedDocs, until } from "./events_sys_support";
+import { EventNode, isRoot, metricUntil, metricValue, storedDocs, until } from "./events_sys_support";
 
 const MiB = 1 << 20;
 const env = new EventNode(workDir("huatuo-events-mem-"));
-let oomWatch: ReturnType<typeof curlWatch>;
-let reclaimWatch: ReturnType<typeof curlWatch>;
+let oomWatch: Awaited<ReturnType<EventNode["watch"]>>;
+let reclaimWatch: Awaited<ReturnType<EventNode["watch"]>>;
 
 beforeAll(async () => {
   if (!isRoot) return;
   env.addContainers(["oomer", "squeezed"]);
   env.memoryFile("oomer", "memory.limit_in_bytes", String(32 * MiB));
   env.memoryFile("squeezed", "memory.limit_in_bytes", String(16 * MiB));
-  const d = await env.start("[EventTracing.MemoryReclaim]\nBlockedThreshold = 1000000\n");
-  oomWatch = curlWatch(d.url("/v1/events/watch"), { tracer_name: "^oom$" });
-  reclaimWatch = curlWatch(d.url("/v1/events/watch"), { tracer_name: "^memory_reclaim_events$" });
-  await Bun.sleep(300);
+  await env.start("[EventTracing.MemoryReclaim]\nBlockedThreshold = 1000000\n");
+  oomWatch = await env.watch({ tracer_name: "^oom$" });
+  reclaimWatch = await env.watch({ tracer_name: "^memory_reclaim_events$" });
 }, 60_000);
 
 afterAll(async () => {

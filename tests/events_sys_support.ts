@@ -82,11 +82,22 @@ export class EventNode {
     const pod = `[Pod]\nKubeletReadOnlyPort = ${this.kubelet!.port}\nKubeletAuthorizedPort = 0\n`;
     const storage = `[Storage.LocalFile]\nPath = "${this.localDir}"\n`;
     this.daemon = await startDaemon({ procfsPrefix: null, kubelet: true, config: `${pod}${storage}${config}` });
+    const last = [...this.containers.values()].at(-1);
+    if (!last) return this.daemon;
     await until(async () => {
       const listed = (await (await fetch(this.daemon!.url("/containers/json"))).json()) as unknown;
-      return JSON.stringify(listed).includes([...this.containers.values()].at(-1)!.id);
+      return JSON.stringify(listed).includes(last.id);
     }, 20_000, "containers listed by the daemon");
     return this.daemon;
+  }
+
+  /** A watch client (curl -N) connected before this returns: counted by the daemon's watch clients gauge. */
+  async watch(filters: Record<string, string>): Promise<ReturnType<typeof curlWatch>> {
+    const clients = async () => metricValue(await scrape(this.daemon!), "huatuo_bamai_events_watch_clients") ?? 0;
+    const before = await clients();
+    const watch = curlWatch(this.daemon!.url("/v1/events/watch"), filters);
+    await until(async () => (await clients()) > before, 10_000, "watch client connected");
+    return watch;
   }
 
   /** Sets a cgroup file of a container's memory cgroup. */

@@ -25,10 +25,23 @@ export function softirqBpf(thresholdNs: number): TracerBpf {
   };
 }
 
-/** The stack's frames in the kernel's %pS form, innermost first, one per line. */
+/**
+ * What bpf_get_stack records first: the BPF program (module `bpf`, or not yet in a cached kallsyms) and the
+ * tracepoint's calls into it (bpf_trace_runN and __traceiter_* for BTF and raw tracepoints, perf_trace_* for classic).
+ */
+const TRACING_FRAME = /^(bpf_prog_|bpf_trace_run\d|__bpf_trace_|__traceiter_|perf_trace_|trace_call_bpf|perf_tp_event)/;
+
+function isTracingFrame(symbols: Kallsyms, address: bigint): boolean {
+  const sym = symbols.lookup(address);
+  return !sym || sym.module === "bpf" || TRACING_FRAME.test(sym.name);
+}
+
+/** The stack's frames from the softirq machinery outwards, in the kernel's %pS form, one per line. */
 export function formatStack(e: SoftirqTracingEvent, symbols: Kallsyms): string {
   const frames = e.stack_bytes > 0 ? e.stack.slice(0, e.stack_bytes / 8) : [];
-  return frames.map((address) => symbols.format(address)).join("\n");
+  let start = 0;
+  while (start < frames.length && isTracingFrame(symbols, frames[start]!)) start++;
+  return frames.slice(start).map((address) => symbols.format(address)).join("\n");
 }
 
 export class SoftirqHandler {
