@@ -65,7 +65,7 @@ describe.skipIf(!isRoot)(rootOnly("CPU profiler"), () => {
     const node = p.flamedata.find((f) => f.level === 1 && f.label === COMM)!;
     expect(node.value).toBe(top.reduce((s, [, n]) => s + n, 0));
     expect(p.flamedata[0]).toMatchObject({ level: 0, label: "all", value: p.total });
-  });
+  }, 30_000);
 
   test("the pid filter samples that process only, with its user frames named from dd's symbols", async () => {
     const load = startLoad(4);
@@ -74,7 +74,7 @@ describe.skipIf(!isRoot)(rootOnly("CPU profiler"), () => {
     load.kill();
     expect(new Set(p.stacks.map((s) => s.pid))).toEqual(new Set([load.pid]));
     expect(p.stacks.some((s) => s.frames.includes("read"))).toBe(true);
-  });
+  }, 30_000);
 
   test.skipIf(!perfBinary())("same top functions as perf record -g on the same load", async () => {
     const perf = perfBinary()!;
@@ -98,5 +98,5 @@ describe.skipIf(!isRoot)(rootOnly("CPU profiler"), () => {
     // every function perf gives at least 5% is also among ours (the rest are a few samples each, in any order)
     const ourNames = new Set(mine.map(([f]) => f));
     for (const [f, pct] of theirs) if (pct >= 5) expect(ourNames).toContain(f);
-  });
+  }, 30_000);
 });
