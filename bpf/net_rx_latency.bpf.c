@@ -18,10 +18,19 @@ const volatile u64 threshold_netif_ns = 0;
 const volatile u64 threshold_tcp_ns = 0;
 const volatile u64 threshold_usercopy_ns = 0;
 const volatile u64 max_per_second = 0;
+/* ExcludedHostNetnamespace: the host's netns inode, whose packets are skipped before the rate limit; 0 = none */
+const volatile u32 excluded_netns = 0;
 
 HB_EVENT_MAPS(rxlat, 1 << 18);
 HB_RATELIMIT_MAPS(rxlat);
 HB_EXPORT_STRUCT(net_rx_latency_event);
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u64);		/* slow packets of the excluded namespace */
+} rxlat_excluded SEC(".maps");
 
 /* 5.18-6.10 marked a monotonic delivery time with one bit; 6.11 replaced it with tstamp_type */
 struct sk_buff___5_18 {
@@ -131,17 +140,25 @@ static __always_inline void on_stage(void *ctx, struct sk_buff *skb, void *nh, u
 {
 	struct net_rx_latency_event e = {};
 	u64 delay = skb_delay(skb);
+	u64 *excluded;
+	u32 zero = 0;
 
 	if (!delay || delay < threshold(stage))
 		return;
 	if (!fill_tcp(&e, nh, bpf_ntohs(BPF_CORE_READ(skb, protocol))))
 		return;
+	fill_context(&e, skb, stage);
+	if (excluded_netns && e.netns_inum == excluded_netns) {
+		excluded = bpf_map_lookup_elem(&rxlat_excluded, &zero);
+		if (excluded)
+			(*excluded)++;
+		return;
+	}
 	if (!HB_RATELIMIT_ALLOW(rxlat, max_per_second))
 		return;
 	e.stage = stage;
 	e.latency_ns = delay;
 	e.threshold_ns = threshold(stage);
-	fill_context(&e, skb, stage);
 	HB_EMIT(ctx, rxlat, &e, sizeof(e));
 }
 

@@ -53,7 +53,7 @@ describe("dropwatch", () => {
     expect((await tracerStatus(d.daemon, "dropwatch")).hook).toBe("tp_btf:skb/kfree_skb");
     expect(await metric(d.daemon, "huatuo_bamai_dropwatch_ratelimited_total")).toBeGreaterThanOrEqual(0);
     expect(await metric(d.daemon, "huatuo_bamai_dropwatch_lost_total")).toBe(0);
-  });
+  }, 30_000);
 
   test("UDP to a closed loopback port: NO_SOCKET with the 5-tuple, device and stack", async () => {
     const before = (await tracerStatus(d.daemon, "dropwatch")).events;
@@ -77,7 +77,7 @@ describe("dropwatch", () => {
     expect(String(doc.tracer_data.stack).split("\n")[0]).toMatch(/^(sk_skb_reason_drop|kfree_skb_reason)\+/);
     expect(doc.container_id).toBeUndefined();
     expect((await tracerStatus(d.daemon, "dropwatch")).events).toBeGreaterThan(before);
-  });
+  }, 30_000);
 
   test("an iptables DROP rule in a private network namespace: NETFILTER_DROP in that namespace", async () => {
     const ns = net.netns("hbdw");
@@ -88,7 +88,7 @@ describe("dropwatch", () => {
     expect(doc.tracer_data.net_namespace_inum).toBe(net.inode(ns));
     expect(doc.tracer_data.netdev_name).toBe("lo");
     expect(String(doc.tracer_data.stack)).toContain("nf_hook_slow");
-  });
+  }, 30_000);
 
   test("a full accept queue drops the handshake's final ACK: listen_overflow_handshake3", async () => {
     const port = freshPort();
@@ -109,5 +109,5 @@ time.sleep(1)
     const doc = await dropFor((x) => x.dport === port && x.drop_reason === "TCP_LISTEN_OVERFLOW");
     expect(doc.tracer_data).toMatchObject({ type: "listen_overflow_handshake3", sk_state: "LISTEN", max_ack_backlog: 1, tcp_flags: "ACK" });
     expect(doc.tracer_data.ack_backlog).toBeGreaterThan(1);
-  });
+  }, 30_000);
 });
