@@ -2,13 +2,15 @@
 // 32 MiB limit, and a writer squeezed by a 16 MiB limit into memory-cgroup reclaim past a 1 ms BlockedThreshold.
 // Each must reach local storage, the watch stream (curl -N with a tracer_name filter) and its counters.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { scrape, workDir } from "./support/daemon";
+import { spawn, type Subprocess } from "bun";
+import { BINARY, scrape, workDir } from "./support/daemon";
 import { EventNode, isRoot, metricUntil, metricValue, storedDocs, until } from "./events_sys_support";
 
 const MiB = 1 << 20;
 const env = new EventNode(workDir("huatuo-events-mem-"));
 let oomWatch: Awaited<ReturnType<EventNode["watch"]>>;
 let reclaimWatch: Awaited<ReturnType<EventNode["watch"]>>;
+let tail: { proc: Subprocess<"ignore", "pipe", "ignore">; out: string };
 
 beforeAll(async () => {
   if (!isRoot) return;
@@ -18,9 +20,17 @@ beforeAll(async () => {
   await env.start("[EventTracing.MemoryReclaim]\nBlockedThreshold = 1000000\n");
   oomWatch = await env.watch({ tracer_name: "^oom$" });
   reclaimWatch = await env.watch({ tracer_name: "^memory_reclaim_events$" });
+  // `huatuo-bamai events tail` as a person would run it, filtered to OOM kills
+  const args = [BINARY, "events", "tail", "--server", env.daemon!.url(""), "--tracer", "^oom$"];
+  const proc = await env.connected(() => spawn(args, { stdout: "pipe", stderr: "ignore", stdin: "ignore" }));
+  tail = { proc, out: "" };
+  void (async () => {
+    for await (const chunk of proc.stdout) tail.out += new TextDecoder().decode(chunk);
+  })();
 }, 60_000);
 
 afterAll(async () => {
+  tail?.proc.kill("SIGINT");
   oomWatch?.proc.kill();
   reclaimWatch?.proc.kill();
   await env.cleanup();
@@ -54,6 +64,7 @@ describe.skipIf(!isRoot)("oom and memory_reclaim_events on the real kernel", () 
     const streamed = await until(() => oomWatch.events().find((e) => e.data.tracer_id === doc.tracer_id), 10_000, "oom on the watch stream");
     expect(streamed.data).toMatchObject({ tracer_name: "oom", container_id: oomer.id });
     expect(oomWatch.events().every((e) => e.data.tracer_name === "oom")).toBe(true);
+    await until(() => tail.out.includes(`victim=${data.victim_process_name}(${data.victim_pid})`), 10_000, "the OOM kill in events tail");
 
     const labels = { container_name: "oomer", container_host: "oomer-0", latest_victim_comm: data.victim_process_name };
     expect(await metricUntil(env.daemon!, "huatuo_bamai_oom_container_total", labels, 1)).toBeGreaterThanOrEqual(1);

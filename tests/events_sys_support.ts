@@ -91,13 +91,18 @@ export class EventNode {
     return this.daemon;
   }
 
-  /** A watch client (curl -N) connected before this returns: counted by the daemon's watch clients gauge. */
-  async watch(filters: Record<string, string>): Promise<ReturnType<typeof curlWatch>> {
+  /** A watch client (curl -N) connected before this returns. */
+  watch(filters: Record<string, string>): Promise<ReturnType<typeof curlWatch>> {
+    return this.connected(() => curlWatch(this.daemon!.url("/v1/events/watch"), filters));
+  }
+
+  /** Starts a watch client and waits until the daemon's watch clients gauge counts it. */
+  async connected<T>(start: () => T): Promise<T> {
     const clients = async () => metricValue(await scrape(this.daemon!), "huatuo_bamai_events_watch_clients") ?? 0;
     const before = await clients();
-    const watch = curlWatch(this.daemon!.url("/v1/events/watch"), filters);
+    const client = start();
     await until(async () => (await clients()) > before, 10_000, "watch client connected");
-    return watch;
+    return client;
   }
 
   /** Sets a cgroup file of a container's memory cgroup. */
