@@ -21,7 +21,8 @@ export interface TestContext {
 
 export function autoContext(overrides: AutoOverrides = {}, containers: Container[] = []): TestContext {
   const config = defaultConfig();
-  for (const [section, values] of Object.entries(overrides)) Object.assign((config.AutoTracing as Record<string, object>)[section]!, values);
+  const auto = config.AutoTracing as Record<string, object>;
+  for (const [key, values] of Object.entries(overrides)) auto[key] = Array.isArray(values) ? values : { ...auto[key], ...values };
   const docs: Document[] = [];
   const ctx: TracerContext = {
     config: new ConfigStore(config),
