@@ -125,6 +125,7 @@ static __always_inline void on_entry(void *ctx, u64 vec)
 		return;
 	e->offtime_ns = now - raised;
 	e->now_ns = now;
+	e->memcg_id = hb_css_cgroup_id(hb_task_memcg_css((struct task_struct *)bpf_get_current_task()));
 	e->cpu = bpf_get_smp_processor_id();
 	e->vec = vec;
 	e->__pad = 0;

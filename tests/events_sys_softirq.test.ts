@@ -1,6 +1,7 @@
 // softirq_tracing from the built binary on the real kernel: with a 1 µs DisabledThreshold, loopback network load makes
-// NET_RX softirqs wait for the sender's bottom-half-disabled section; the events reach storage, the watch stream and
-// carry a symbolized kernel stack. The per-CPU rate limit keeps the flood bounded and counts what it held back.
+// NET_RX softirqs wait for the sender's bottom-half-disabled section; the events reach storage, the watch stream,
+// carry a symbolized kernel stack and name the sender's container. The per-CPU rate limit keeps the flood bounded
+// and counts what it held back.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { scrape, workDir } from "./support/daemon";
 import { EventNode, isRoot, metricValue, storedDocs, until } from "./events_sys_support";
@@ -10,7 +11,7 @@ let watch: Awaited<ReturnType<EventNode["watch"]>>;
 
 beforeAll(async () => {
   if (!isRoot) return;
-  env.addContainers([]);
+  env.addContainers(["loader"]);
   await env.start("[EventTracing.Softirq]\nDisabledThreshold = 1000\n");
   watch = await env.watch({ tracer_name: "^softirq_tracing$" });
 }, 60_000);
@@ -22,7 +23,8 @@ afterAll(async () => {
 
 describe.skipIf(!isRoot)("softirq_tracing on the real kernel", () => {
   test("loopback traffic: NET_RX held off past 1 µs, with the task and stack that let it run", async () => {
-    const load = Bun.spawn(["stress-ng", "--sock", "2", "--udp", "1", "-t", "8s"], { stdout: "ignore", stderr: "ignore" });
+    const loader = env.containers.get("loader")!;
+    const load = env.runIn("loader", "exec stress-ng --sock 2 --udp 1 -t 10s");
     try {
       // the first NET_RX event streamed after the load started (the daemon's own HTTP traffic makes some before)
       const streamed = await until(() => watch.events().find((e) => e.data.tracer_data.softirq === "NET_RX"), 20_000, "NET_RX streamed");
@@ -40,6 +42,10 @@ describe.skipIf(!isRoot)("softirq_tracing on the real kernel", () => {
       // the BPF and tracepoint frames are left out: the softirq machinery comes first
       expect(data.stack.split("\n")[0]).toMatch(/^(handle_softirqs|__do_softirq)\+/);
       expect(streamed.data.tracer_data).toEqual(data);
+      // softirqs run when the sender enables bottom halves again: in the loader's own processes
+      const attributed = await until(() => watch.events().find((e) => e.data.container_id === loader.id), 10_000, "an event of the loader");
+      expect(attributed.data).toMatchObject({ container_hostname: "loader-0", container_host_namespace: "events" });
+      expect(attributed.data.tracer_data.comm).toStartWith("stress-ng");
     } finally {
       load.kill();
       await load.exited;

@@ -9,6 +9,7 @@ import type { Emitter, Tracer, TracerContext } from "../framework/types";
 import { kernelSymbols, type Kallsyms } from "../procfs/kallsyms";
 import type { EventSink } from "../storage/sink";
 import { eventChannel, loadEventObject, pumpEvents, tracepointHook } from "./bpf_events";
+import { MemcgResolver } from "./memcg";
 
 /** include/linux/interrupt.h, the names the irq:softirq_* tracepoints print. */
 const VECTORS = ["HI", "TIMER", "NET_TX", "NET_RX", "BLOCK", "IRQ_POLL", "TASKLET", "SCHED", "HRTIMER", "RCU"];
@@ -44,8 +45,10 @@ export function formatStack(e: SoftirqTracingEvent, symbols: Kallsyms): string {
   return frames.slice(start).map((address) => symbols.format(address)).join("\n");
 }
 
+/** Stores each event, attributed to the container of the task that held softirqs off. */
 export class SoftirqHandler {
   constructor(
+    private readonly memcg: MemcgResolver,
     private readonly sink: EventSink,
     private readonly thresholdNs: number,
     private readonly symbols: () => Promise<Kallsyms> = () => kernelSymbols(),
@@ -63,7 +66,8 @@ export class SoftirqHandler {
       softirq: VECTORS[e.vec] ?? String(e.vec),
       stack: formatStack(e, await this.symbols()),
     };
-    this.sink.save({ tracerName: "softirq_tracing", data });
+    const container = this.memcg.containerOf(this.memcg.pathOfId(e.memcg_id));
+    this.sink.save({ tracerName: "softirq_tracing", data, container });
   }
 }
 
@@ -79,7 +83,7 @@ function suppressed(state: BpfMap): number {
 export async function createSoftirqTracing(ctx: TracerContext, options: LoadOptions = {}): Promise<Tracer> {
   const threshold = ctx.config.get().EventTracing.Softirq.DisabledThreshold;
   const object = await loadEventObject(softirqBpf(threshold), options);
-  const handler = new SoftirqHandler(ctx.events, threshold);
+  const handler = new SoftirqHandler(new MemcgResolver(ctx.containers), ctx.events, threshold);
   const state = object.map("softirq_state");
   return {
     hook: object.hook,

@@ -3,6 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { FamilySet } from "../framework/families";
 import { formatKmsgLine, parseKmsgRecord, unescapeKmsg, type KmsgRecord } from "./kmsg";
+import { MemcgResolver } from "./memcg";
 import { LockupScanner, parseSoftLockup, SoftlockupHandler } from "./softlockup";
 import { CaptureSink } from "./testing";
 
@@ -20,6 +21,8 @@ const REPORT = [
 ];
 
 const records = (lines: string[]) => lines.map((l) => parseKmsgRecord(l)!);
+/** No memory controller: nothing is attributed (the hungtask tests cover attribution by pid). */
+const noMemcg = new MemcgResolver({ list: () => [] }, { mode: "none", v1: new Map() });
 
 describe("/dev/kmsg records", () => {
   test("priority, sequence, timestamp and the first line of the message", () => {
@@ -74,7 +77,7 @@ describe("soft lockup lines", () => {
 describe("storing", () => {
   test("the first lockup is stored with its report; the storm behind it only counted", async () => {
     const sink = new CaptureSink();
-    const handler = new SoftlockupHandler(sink, async () => ({ captured: false, text: "not captured: no sysrq" }));
+    const handler = new SoftlockupHandler(noMemcg, sink, async () => ({ captured: false, text: "not captured: no sysrq" }));
     const scanner = new LockupScanner();
     scanner.feed(records(REPORT), 5_000, 0);
     const [lockup] = scanner.feed([], 7_000, 0);
@@ -92,8 +95,8 @@ describe("storing", () => {
   test("the kprobe path has no report: the backtraces, or why there are none", async () => {
     const sink = new CaptureSink();
     const sysrq = "2025-06-10 14:30:22 sysrq: Show backtrace of all active CPUs\n2025-06-10 14:30:22 NMI backtrace for cpu 15";
-    await new SoftlockupHandler(sink, async () => ({ captured: true, text: sysrq })).handle({ cpu: 15, pid: 12345, tgid: 12340, comm: "kworker/15:0" });
-    await new SoftlockupHandler(sink, async () => ({ captured: false, text: "not captured: kernel.sysrq=0 does not allow dumps (bit 0x8)" })).handle({ cpu: 1, pid: 2, comm: "x" });
+    await new SoftlockupHandler(noMemcg, sink, async () => ({ captured: true, text: sysrq })).handle({ cpu: 15, pid: 12345, tgid: 12340, comm: "kworker/15:0" });
+    await new SoftlockupHandler(noMemcg, sink, async () => ({ captured: false, text: "not captured: kernel.sysrq=0 does not allow dumps (bit 0x8)" })).handle({ cpu: 1, pid: 2, comm: "x" });
     expect(sink.data).toEqual([
       { cpu: 15, pid: 12345, comm: "kworker/15:0", cpus_stack: sysrq, tgid: 12340 },
       { cpu: 1, pid: 2, comm: "x", cpus_stack: "not captured: kernel.sysrq=0 does not allow dumps (bit 0x8)" },

@@ -9,6 +9,7 @@ import { StormBackoff } from "./backoff";
 import { eventChannel, loadEventObject, pumpEvents } from "./bpf_events";
 import { allCpuBacktraces, type Backtraces } from "./diagnostics";
 import { bootTimeMs, formatKmsgLine, KmsgTail, type KmsgRecord } from "./kmsg";
+import { MemcgResolver } from "./memcg";
 
 export const softlockupBpf: TracerBpf = {
   object: "softlockup",
@@ -64,11 +65,13 @@ export class LockupScanner {
   }
 }
 
+/** Stores lockups (at most one per backoff interval), attributed to the container of the stuck task. */
 export class SoftlockupHandler {
   private total = 0;
   private readonly backoff = new StormBackoff();
 
   constructor(
+    private readonly memcg: MemcgResolver,
     private readonly sink: EventSink,
     private readonly backtraces: () => Promise<Backtraces> = allCpuBacktraces,
   ) {}
@@ -88,7 +91,8 @@ export class SoftlockupHandler {
       ...(l.tgid !== undefined && { tgid: l.tgid }),
       ...(l.stuckSeconds !== undefined && { stuck_seconds: l.stuckSeconds }),
     };
-    this.sink.save({ tracerName: "softlockup", data });
+    const container = this.memcg.containerOf(this.memcg.pathOfPid(l.pid));
+    this.sink.save({ tracerName: "softlockup", data, container });
   }
 
   collect(emit: Emitter): void {
@@ -122,7 +126,7 @@ function kmsgTracer(handler: SoftlockupHandler, kprobeReason: string): Tracer {
 }
 
 export async function createSoftlockup(ctx: TracerContext, options: LoadOptions = {}): Promise<Tracer> {
-  const handler = new SoftlockupHandler(ctx.events);
+  const handler = new SoftlockupHandler(new MemcgResolver(ctx.containers), ctx.events);
   try {
     const object = await loadEventObject(softlockupBpf, options);
     const onEvent = (e: { cpu: number; pid: number; tgid: number; comm: string }) => handler.handle(e);

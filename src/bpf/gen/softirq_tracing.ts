@@ -29,10 +29,11 @@ export function decodeSoftirqCpuState(view: DataView, offset: number): SoftirqCp
   };
 }
 
-/** struct softirq_tracing_event (440 bytes) */
+/** struct softirq_tracing_event (448 bytes) */
 export interface SoftirqTracingEvent {
   offtime_ns: number;
   now_ns: number;
+  memcg_id: bigint;
   pid: number;
   tgid: number;
   cpu: number;
@@ -43,18 +44,19 @@ export interface SoftirqTracingEvent {
 }
 
 export const softirqTracingEventLayout = {
-  size: 440,
+  size: 448,
   fields: {
     offtime_ns: { offset: 0, size: 8 },
     now_ns: { offset: 8, size: 8 },
-    pid: { offset: 16, size: 4 },
-    tgid: { offset: 20, size: 4 },
-    cpu: { offset: 24, size: 4 },
-    vec: { offset: 28, size: 4 },
-    stack_bytes: { offset: 32, size: 4 },
-    __pad: { offset: 36, size: 4 },
-    comm: { offset: 40, size: 16 },
-    stack: { offset: 56, size: 384 },
+    memcg_id: { offset: 16, size: 8 },
+    pid: { offset: 24, size: 4 },
+    tgid: { offset: 28, size: 4 },
+    cpu: { offset: 32, size: 4 },
+    vec: { offset: 36, size: 4 },
+    stack_bytes: { offset: 40, size: 4 },
+    __pad: { offset: 44, size: 4 },
+    comm: { offset: 48, size: 16 },
+    stack: { offset: 64, size: 384 },
   },
 } as const;
 
@@ -62,12 +64,13 @@ export function decodeSoftirqTracingEvent(view: DataView, offset: number): Softi
   return {
     offtime_ns: u64(view, offset + 0),
     now_ns: u64(view, offset + 8),
-    pid: u32(view, offset + 16),
-    tgid: u32(view, offset + 20),
-    cpu: u32(view, offset + 24),
-    vec: u32(view, offset + 28),
-    stack_bytes: s32(view, offset + 32),
-    comm: cString(view, offset + 40, 16),
-    stack: readArray(view, offset + 56, 48, 8, big64),
+    memcg_id: big64(view, offset + 16),
+    pid: u32(view, offset + 24),
+    tgid: u32(view, offset + 28),
+    cpu: u32(view, offset + 32),
+    vec: u32(view, offset + 36),
+    stack_bytes: s32(view, offset + 40),
+    comm: cString(view, offset + 48, 16),
+    stack: readArray(view, offset + 64, 48, 8, big64),
   };
 }
