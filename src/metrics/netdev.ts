@@ -73,13 +73,21 @@ export async function readNetDev(pid: number): Promise<DeviceCounters[]> {
   return parseNetDev(await readTextAsync(procPath(String(pid), "net", "dev")));
 }
 
-export function emitDevices(emit: Emitter, devices: DeviceCounters[], included: string, excluded: string): void {
+/** A namespace's series after the device filter: built once, shared by every container of the pod. */
+type Series = Array<[name: string, help: string, value: number, labels: { device: string }]>;
+
+function deviceSeries(devices: DeviceCounters[], included: string, excluded: string): Series {
+  const series: Series = [];
   for (const { device, counters } of devices) {
     if (!passesFilter(device, included, excluded)) continue;
-    for (const [stem, value] of counters) {
-      emit.counter(`${stem}_total`, `Network device statistic ${stem}.`, value, { device });
-    }
+    const labels = { device };
+    for (const [stem, value] of counters) series.push([`${stem}_total`, `Network device statistic ${stem}.`, value, labels]);
   }
+  return series;
+}
+
+function emitDevices(emit: Emitter, series: Series): void {
+  for (const [name, help, value, labels] of series) emit.counter(name, help, value, labels);
 }
 
 class NetdevCollector implements MetricCollector {
@@ -91,10 +99,9 @@ class NetdevCollector implements MetricCollector {
     const devices = EnableNetlink
       ? dumpLinks().flatMap((link) => (link.stats ? [netlinkCounters(link.name, link.stats)] : []))
       : await readNetDev(1);
-    emitDevices(emit, devices, DeviceIncluded, DeviceExcluded);
-    for (const [c, own] of await readEachNetns(normalContainers(this.ctx), readNetDev)) {
-      emitDevices(emit.forContainer(c), own, DeviceIncluded, DeviceExcluded);
-    }
+    emitDevices(emit, deviceSeries(devices, DeviceIncluded, DeviceExcluded));
+    const read = async (pid: number) => deviceSeries(await readNetDev(pid), DeviceIncluded, DeviceExcluded);
+    for (const [c, series] of await readEachNetns(normalContainers(this.ctx), read)) emitDevices(emit.forContainer(c), series);
   }
 }
 

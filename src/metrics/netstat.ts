@@ -47,11 +47,19 @@ export async function readNetstat(pid: number): Promise<Map<string, number>> {
   return values;
 }
 
-export function emitNetstat(emit: Emitter, values: Map<string, number>, included: string, excluded: string): void {
+/** A namespace's series after the filter, with their help: built once, shared by every container of the pod. */
+type Series = Array<[name: string, help: string, value: number]>;
+
+function netstatSeries(values: Map<string, number>, included: string, excluded: string): Series {
+  const series: Series = [];
   for (const [name, value] of values) {
-    if (!passesFilter(name, included, excluded)) continue;
-    emit.gauge(name, `statistic ${name.replace("_", "")}.`, value);
+    if (passesFilter(name, included, excluded)) series.push([name, `statistic ${name.replace("_", "")}.`, value]);
   }
+  return series;
+}
+
+function emitNetstat(emit: Emitter, series: Series): void {
+  for (const [name, help, value] of series) emit.gauge(name, help, value);
 }
 
 class NetstatCollector implements MetricCollector {
@@ -59,10 +67,9 @@ class NetstatCollector implements MetricCollector {
 
   async collect(emit: Emitter): Promise<void> {
     const { Included, Excluded } = this.ctx.config.get().MetricCollector.Netstat;
-    emitNetstat(emit, await readNetstat(1), Included, Excluded);
-    for (const [c, values] of await readEachNetns(normalContainers(this.ctx), readNetstat)) {
-      emitNetstat(emit.forContainer(c), values, Included, Excluded);
-    }
+    const read = async (pid: number) => netstatSeries(await readNetstat(pid), Included, Excluded);
+    emitNetstat(emit, await read(1));
+    for (const [c, series] of await readEachNetns(normalContainers(this.ctx), read)) emitNetstat(emit.forContainer(c), series);
   }
 }
 
