@@ -16,8 +16,14 @@
 #define NSEC_PER_SEC 1000000000ULL
 
 const volatile bool use_perf = false;
-/* EventTracing.MemoryReclaim.BlockedThreshold */
-const volatile u64 threshold_ns = 900000000;
+
+/* EventTracing.MemoryReclaim.BlockedThreshold in ns, written by user space after load and on reload; 0: not yet */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u64);
+} reclaim_threshold SEC(".maps");
 
 struct task_reclaim {
 	u64 begin_ns;			/* 0 when not in reclaim */
@@ -85,7 +91,8 @@ static __always_inline void end(void *ctx)
 {
 	u32 tid = (u32)bpf_get_current_pid_tgid();
 	struct task_reclaim *s;
-	u64 now;
+	u64 now, *threshold;
+	u32 zero = 0;
 
 	s = bpf_map_lookup_elem(&reclaim_tasks, &tid);
 	if (!s || !s->begin_ns)
@@ -94,7 +101,8 @@ static __always_inline void end(void *ctx)
 	s->sum_ns += now - s->begin_ns;
 	s->begin_ns = 0;
 	s->calls++;
-	if (!s->reported && s->sum_ns > threshold_ns) {
+	threshold = bpf_map_lookup_elem(&reclaim_threshold, &zero);
+	if (threshold && *threshold && !s->reported && s->sum_ns > *threshold) {
 		s->reported = 1;
 		report(ctx, s, now);
 	}

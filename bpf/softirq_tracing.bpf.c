@@ -15,8 +15,6 @@
 #define NSEC_PER_SEC 1000000000ULL
 
 const volatile bool use_perf = false;
-/* EventTracing.Softirq.DisabledThreshold */
-const volatile u64 threshold_ns = 10000000;
 /* Per CPU and second, at most this many events; the rest are counted in softirq_cpu_state.suppressed. */
 const volatile u32 max_per_sec = 16;
 
@@ -26,6 +24,14 @@ struct {
 	__type(key, u32);
 	__type(value, struct softirq_cpu_state);
 } softirq_state SEC(".maps");
+
+/* EventTracing.Softirq.DisabledThreshold in ns, written by user space after load and on reload; 0: not yet */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u64);
+} softirq_threshold SEC(".maps");
 
 /* the event with its stack is too large for the BPF stack */
 struct {
@@ -104,7 +110,7 @@ static __always_inline void on_entry(void *ctx, u64 vec)
 	struct softirq_cpu_state *s = state();
 	u64 *slot = raised_slot(vec);
 	struct softirq_tracing_event *e;
-	u64 now, raised, id;
+	u64 now, raised, id, *threshold;
 	u32 zero = 0;
 
 	if (!s || !slot)
@@ -112,7 +118,8 @@ static __always_inline void on_entry(void *ctx, u64 vec)
 	raised = *slot;
 	*slot = 0;
 	now = bpf_ktime_get_ns();
-	if (!raised || now - raised <= threshold_ns)
+	threshold = bpf_map_lookup_elem(&softirq_threshold, &zero);
+	if (!raised || !threshold || !*threshold || now - raised <= *threshold)
 		return;
 	e = bpf_map_lookup_elem(&softirq_scratch, &zero);
 	if (!e)
@@ -124,6 +131,7 @@ static __always_inline void on_entry(void *ctx, u64 vec)
 	if (noise(e) || rate_limited(s, now))
 		return;
 	e->offtime_ns = now - raised;
+	e->threshold_ns = *threshold;
 	e->now_ns = now;
 	e->memcg_id = hb_css_cgroup_id(hb_task_memcg_css((struct task_struct *)bpf_get_current_task()));
 	e->cpu = bpf_get_smp_processor_id();

@@ -34,13 +34,20 @@ const { decodeSoftirqTracingEvent } = await import("../src/bpf/gen/softirq_traci
 const SPECS: Record<string, TracerBpf> = {
   oom: oomBpf(true, 4096),
   hungtask: hungtaskBpf,
-  softirq_tracing: softirqBpf(10_000_000),
-  memory_reclaim_events: memoryReclaimBpf(900_000_000),
+  softirq_tracing: softirqBpf,
+  memory_reclaim_events: memoryReclaimBpf,
 };
 
 /** The spec with each hook reduced to its candidates of one kind. */
 function only(spec: TracerBpf, kind: HookKind): TracerBpf {
   return { ...spec, hooks: spec.hooks.map((h) => ({ ...h, candidates: h.candidates.filter((c) => c.kind === kind) })) };
+}
+
+/** Writes a u64 threshold map as bindThreshold does after a load. */
+function setThreshold(object: BpfObject, map: string, ns: number): void {
+  const value = Buffer.alloc(8);
+  value.writeBigUInt64LE(BigInt(ns));
+  object.map(map).update(Buffer.alloc(4), value);
 }
 
 /** Events of a loaded object gathered while `work` runs, until `enough` or the deadline. */
@@ -148,7 +155,8 @@ describe.skipIf(!isRoot)(rootOnly("event tracer programs on the live kernel"), (
     test(`memory_reclaim_events through ${kind}: memcg reclaim past 1 ms in a 16 MiB cgroup`, async () => {
       const memcg = scratchMemcg(16 * MiB);
       cleanups.push(memcg.remove);
-      const object = await loadTracer(only(memoryReclaimBpf(1_000_000), kind), { noRingbuf: kind === "tracepoint" });
+      const object = await loadTracer(only(memoryReclaimBpf, kind), { noRingbuf: kind === "tracepoint" });
+      setThreshold(object, "reclaim_threshold", 1_000_000);
       const file = join(tmpdir(), basename(memcg.dir));
       try {
         const events = await collect(object, decodeMemoryReclaimEvent, async () => {
@@ -169,12 +177,13 @@ describe.skipIf(!isRoot)(rootOnly("event tracer programs on the live kernel"), (
   }
 
   test("softirq_tracing over the perf buffer: loopback load delivers events with stacks", async () => {
-    const object = await loadTracer(softirqBpf(1000), { noRingbuf: true });
+    const object = await loadTracer(softirqBpf, { noRingbuf: true });
+    setThreshold(object, "softirq_threshold", 1000);
     const load = Bun.spawn(["stress-ng", "--sock", "1", "-t", "10s"], { stdout: "ignore", stderr: "ignore" });
     try {
       const events = await collect(object, decodeSoftirqTracingEvent, async () => {}, (e) => e.length >= 5);
       expect(events.length).toBeGreaterThanOrEqual(5);
-      expect(events.every((e) => e.offtime_ns > 1000 && e.stack_bytes > 0)).toBe(true);
+      expect(events.every((e) => e.offtime_ns > 1000 && e.threshold_ns === 1000 && e.stack_bytes > 0)).toBe(true);
     } finally {
       load.kill();
       await load.exited;

@@ -1,8 +1,10 @@
 // softirq_tracing from the built binary on the real kernel: with a 1 µs DisabledThreshold, loopback network load makes
 // NET_RX softirqs wait for the sender's bottom-half-disabled section; the events reach storage, the watch stream,
 // carry a symbolized kernel stack and name the sender's container. The per-CPU rate limit keeps the flood bounded
-// and counts what it held back.
+// and counts what it held back. The threshold follows a SIGHUP reload without reloading the programs.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { scrape, workDir } from "./support/daemon";
 import { EventNode, isRoot, metricValue, storedDocs, until } from "./events_sys_support";
 
@@ -12,7 +14,8 @@ let watch: Awaited<ReturnType<EventNode["watch"]>>;
 beforeAll(async () => {
   if (!isRoot) return;
   env.addContainers(["loader"]);
-  await env.start("[EventTracing.Softirq]\nDisabledThreshold = 1000\n");
+  // 10 s: nothing is held off that long, until the reload below lowers it
+  await env.start("[EventTracing.Softirq]\nDisabledThreshold = 10000000000\n");
   watch = await env.watch({ tracer_name: "^softirq_tracing$" });
 }, 60_000);
 
@@ -24,8 +27,13 @@ afterAll(async () => {
 describe.skipIf(!isRoot)("softirq_tracing on the real kernel", () => {
   test("loopback traffic: NET_RX held off past 1 µs, with the task and stack that let it run", async () => {
     const loader = env.containers.get("loader")!;
-    const load = env.runIn("loader", "exec stress-ng --sock 2 --udp 1 -t 10s");
+    const load = env.runIn("loader", "exec stress-ng --sock 2 --udp 1 -t 15s");
     try {
+      await Bun.sleep(1500);
+      expect(storedDocs(env.localDir, "softirq_tracing")).toEqual([]);
+      const conf = join(env.daemon!.dir, "huatuo-bamai.conf");
+      writeFileSync(conf, readFileSync(conf, "utf8").replace("DisabledThreshold = 10000000000", "DisabledThreshold = 1000"));
+      env.daemon!.proc.kill("SIGHUP");
       // the first NET_RX event streamed after the load started (the daemon's own HTTP traffic makes some before)
       const streamed = await until(() => watch.events().find((e) => e.data.tracer_data.softirq === "NET_RX"), 20_000, "NET_RX streamed");
       const doc = await until(() => storedDocs(env.localDir, "softirq_tracing").find((d) => d.tracer_id === streamed.data.tracer_id), 5_000, "stored");

@@ -17,6 +17,7 @@ struct softirq_cpu_state {
 
 struct softirq_tracing_event {
 	__u64 offtime_ns;		/* from the first raise until the softirq ran */
+	__u64 threshold_ns;		/* the threshold it exceeded */
 	__u64 now_ns;			/* CLOCK_MONOTONIC when it ran */
 	hb_u64_exact memcg_id;		/* memory cgroup of that thread, for container attribution */
 	__u32 pid;			/* thread running the softirq: the one that held it off */

@@ -3,6 +3,8 @@
 import type { HookCandidate, HookKind, HookSpec } from "../bpf/hooks";
 import { isUnsupported, loadTracer, type EventChannel, type LoadOptions, type TracerBpf } from "../bpf/loader";
 import type { BpfObject } from "../bpf/object";
+import type { Config } from "../config/schema";
+import type { ConfigStore } from "../config/store";
 import type { Decoder } from "../bpf/ringbuf";
 import { UnsupportedError } from "../framework/types";
 import type { Logger } from "../log";
@@ -54,6 +56,22 @@ export async function loadEventObject(spec: TracerBpf, options: LoadOptions = {}
     throw new UnsupportedError(`none of ${tried} exists on this kernel`);
   }
   return object;
+}
+
+/**
+ * A threshold the programs read from a one-entry u64 array map (not a load-time constant, so a SIGHUP reload
+ * applies without reloading the programs): written now and after every config change. Returns the unsubscribe.
+ */
+export function bindThreshold(object: BpfObject, map: string, config: ConfigStore, read: (c: Config) => number): () => void {
+  const target = object.map(map);
+  const key = Buffer.alloc(4);
+  const write = (c: Config) => {
+    const value = Buffer.alloc(8);
+    value.writeBigUInt64LE(BigInt(read(c)));
+    target.update(key, value);
+  };
+  write(config.get());
+  return config.onChange((next) => write(next));
 }
 
 const LOST_CHECK_MS = 10_000;

@@ -3,11 +3,10 @@
 // original; the stored tracer_name is the user guide's `memory_reclaim_events` (the original stored `memory_reclaim`).
 import { decodeMemoryReclaimEvent, type MemoryReclaimEvent } from "../bpf/gen/memory_reclaim_events";
 import type { LoadOptions, TracerBpf } from "../bpf/loader";
-import { constant } from "../bpf/object";
 import { registerTracer } from "../framework/registry";
 import type { Tracer, TracerContext } from "../framework/types";
 import type { EventSink } from "../storage/sink";
-import { eventChannel, loadEventObject, pumpEvents, tracepointHook } from "./bpf_events";
+import { bindThreshold, eventChannel, loadEventObject, pumpEvents, tracepointHook } from "./bpf_events";
 import { MemcgResolver } from "./memcg";
 
 const NAME = "memory_reclaim_events";
@@ -24,19 +23,17 @@ const vmscan = (program: string, event: string, fallback?: { kind: "kprobe" | "k
     optional: !fallback,
   });
 
-export function memoryReclaimBpf(thresholdNs: number): TracerBpf {
-  return {
-    object: NAME,
-    hooks: [
-      vmscan("direct_begin", "mm_vmscan_direct_reclaim_begin", { kind: "kprobe", program: "reclaim_kp_begin" }),
-      vmscan("direct_end", "mm_vmscan_direct_reclaim_end", { kind: "kretprobe", program: "reclaim_kp_end" }),
-      vmscan("memcg_begin", "mm_vmscan_memcg_reclaim_begin"),
-      vmscan("memcg_end", "mm_vmscan_memcg_reclaim_end"),
-    ],
-    constants: { threshold_ns: constant.u64(thresholdNs) },
-    events: eventChannel("memory_reclaim"),
-  };
-}
+/** The threshold lives in the map reclaim_threshold: see bindThreshold. */
+export const memoryReclaimBpf: TracerBpf = {
+  object: NAME,
+  hooks: [
+    vmscan("direct_begin", "mm_vmscan_direct_reclaim_begin", { kind: "kprobe", program: "reclaim_kp_begin" }),
+    vmscan("direct_end", "mm_vmscan_direct_reclaim_end", { kind: "kretprobe", program: "reclaim_kp_end" }),
+    vmscan("memcg_begin", "mm_vmscan_memcg_reclaim_begin"),
+    vmscan("memcg_end", "mm_vmscan_memcg_reclaim_end"),
+  ],
+  events: eventChannel("memory_reclaim"),
+};
 
 export class ReclaimHandler {
   constructor(
@@ -63,13 +60,16 @@ export class ReclaimHandler {
 }
 
 export async function createMemoryReclaim(ctx: TracerContext, options: LoadOptions = {}): Promise<Tracer> {
-  const threshold = ctx.config.get().EventTracing.MemoryReclaim.BlockedThreshold;
-  const object = await loadEventObject(memoryReclaimBpf(threshold), options);
+  const object = await loadEventObject(memoryReclaimBpf, options);
+  const unbind = bindThreshold(object, "reclaim_threshold", ctx.config, (c) => c.EventTracing.MemoryReclaim.BlockedThreshold);
   const handler = new ReclaimHandler(new MemcgResolver(ctx.containers), ctx.events);
   return {
     hook: object.hook,
     run: (signal) => pumpEvents(object, decodeMemoryReclaimEvent, (e) => handler.handle(e), signal, ctx.log),
-    close: () => object.close(),
+    close: () => {
+      unbind();
+      object.close();
+    },
   };
 }
 

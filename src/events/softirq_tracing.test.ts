@@ -20,9 +20,9 @@ const KALLSYMS = [
 test("offtime over the threshold with the task, CPU and the stack that let the softirq run, tracing frames left out", async () => {
   const sink = new CaptureSink();
   const memcg = new MemcgResolver({ list: () => [] }, { mode: "none", v1: new Map() });
-  const handler = new SoftirqHandler(memcg, sink, 10_000_000, async () => Kallsyms.parse(KALLSYMS));
+  const handler = new SoftirqHandler(memcg, sink, async () => Kallsyms.parse(KALLSYMS));
   const event: SoftirqTracingEvent = {
-    offtime_ns: 237328905, now_ns: 5532940660025295, memcg_id: 1n, pid: 688073, tgid: 688070, cpu: 1, vec: 3, stack_bytes: 48,
+    offtime_ns: 237328905, threshold_ns: 10_000_000, now_ns: 5532940660025295, memcg_id: 1n, pid: 688073, tgid: 688070, cpu: 1, vec: 3, stack_bytes: 48,
     comm: "agent", stack: [
       0xffffffffc0001044n, 0xffffffff81090054n, 0xffffffff81090127n, 0xffffffff810a0012n, 0xffffffff810a0433n,
       0xffffffff810a0512n, 0xdeadn, ...new Array(41).fill(0n),

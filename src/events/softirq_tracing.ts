@@ -8,7 +8,7 @@ import { registerTracer } from "../framework/registry";
 import type { Emitter, Tracer, TracerContext } from "../framework/types";
 import { kernelSymbols, type Kallsyms } from "../procfs/kallsyms";
 import type { EventSink } from "../storage/sink";
-import { eventChannel, loadEventObject, pumpEvents, tracepointHook } from "./bpf_events";
+import { bindThreshold, eventChannel, loadEventObject, pumpEvents, tracepointHook } from "./bpf_events";
 import { MemcgResolver } from "./memcg";
 
 /** include/linux/interrupt.h, the names the irq:softirq_* tracepoints print. */
@@ -16,15 +16,15 @@ const VECTORS = ["HI", "TIMER", "NET_TX", "NET_RX", "BLOCK", "IRQ_POLL", "TASKLE
 /** Per CPU and second at most this many events leave the kernel; bpf/softirq_tracing.bpf.c counts the rest. */
 const MAX_PER_SEC = 16;
 
-export function softirqBpf(thresholdNs: number): TracerBpf {
-  const hook = (program: string) => tracepointHook({ prefix: "softirq", program, tracepoint: `irq/softirq_${program}` });
-  return {
-    object: "softirq_tracing",
-    hooks: [hook("raise"), hook("entry")],
-    constants: { threshold_ns: constant.u64(thresholdNs), max_per_sec: constant.u32(MAX_PER_SEC) },
-    events: eventChannel("softirq_tracing"),
-  };
-}
+const hook = (program: string) => tracepointHook({ prefix: "softirq", program, tracepoint: `irq/softirq_${program}` });
+
+/** The threshold lives in the map softirq_threshold: see bindThreshold. */
+export const softirqBpf: TracerBpf = {
+  object: "softirq_tracing",
+  hooks: [hook("raise"), hook("entry")],
+  constants: { max_per_sec: constant.u32(MAX_PER_SEC) },
+  events: eventChannel("softirq_tracing"),
+};
 
 /**
  * What bpf_get_stack records first: the BPF program (module `bpf`, or not yet in a cached kallsyms) and the
@@ -50,14 +50,13 @@ export class SoftirqHandler {
   constructor(
     private readonly memcg: MemcgResolver,
     private readonly sink: EventSink,
-    private readonly thresholdNs: number,
     private readonly symbols: () => Promise<Kallsyms> = () => kernelSymbols(),
   ) {}
 
   async handle(e: SoftirqTracingEvent): Promise<void> {
     const data = {
       offtime: e.offtime_ns,
-      threshold: this.thresholdNs,
+      threshold: e.threshold_ns,
       comm: e.comm,
       pid: e.pid,
       tgid: e.tgid,
@@ -81,15 +80,18 @@ function suppressed(state: BpfMap): number {
 }
 
 export async function createSoftirqTracing(ctx: TracerContext, options: LoadOptions = {}): Promise<Tracer> {
-  const threshold = ctx.config.get().EventTracing.Softirq.DisabledThreshold;
-  const object = await loadEventObject(softirqBpf(threshold), options);
-  const handler = new SoftirqHandler(new MemcgResolver(ctx.containers), ctx.events, threshold);
+  const object = await loadEventObject(softirqBpf, options);
+  const unbind = bindThreshold(object, "softirq_threshold", ctx.config, (c) => c.EventTracing.Softirq.DisabledThreshold);
+  const handler = new SoftirqHandler(new MemcgResolver(ctx.containers), ctx.events);
   const state = object.map("softirq_state");
   return {
     hook: object.hook,
     collector: { collect: (emit: Emitter) => emit.counter("ratelimited_total", RATE_HELP, suppressed(state)) },
     run: (signal) => pumpEvents(object, decodeSoftirqTracingEvent, (e) => handler.handle(e), signal, ctx.log),
-    close: () => object.close(),
+    close: () => {
+      unbind();
+      object.close();
+    },
   };
 }
 

@@ -29,9 +29,10 @@ export function decodeSoftirqCpuState(view: DataView, offset: number): SoftirqCp
   };
 }
 
-/** struct softirq_tracing_event (448 bytes) */
+/** struct softirq_tracing_event (456 bytes) */
 export interface SoftirqTracingEvent {
   offtime_ns: number;
+  threshold_ns: number;
   now_ns: number;
   memcg_id: bigint;
   pid: number;
@@ -44,33 +45,35 @@ export interface SoftirqTracingEvent {
 }
 
 export const softirqTracingEventLayout = {
-  size: 448,
+  size: 456,
   fields: {
     offtime_ns: { offset: 0, size: 8 },
-    now_ns: { offset: 8, size: 8 },
-    memcg_id: { offset: 16, size: 8 },
-    pid: { offset: 24, size: 4 },
-    tgid: { offset: 28, size: 4 },
-    cpu: { offset: 32, size: 4 },
-    vec: { offset: 36, size: 4 },
-    stack_bytes: { offset: 40, size: 4 },
-    __pad: { offset: 44, size: 4 },
-    comm: { offset: 48, size: 16 },
-    stack: { offset: 64, size: 384 },
+    threshold_ns: { offset: 8, size: 8 },
+    now_ns: { offset: 16, size: 8 },
+    memcg_id: { offset: 24, size: 8 },
+    pid: { offset: 32, size: 4 },
+    tgid: { offset: 36, size: 4 },
+    cpu: { offset: 40, size: 4 },
+    vec: { offset: 44, size: 4 },
+    stack_bytes: { offset: 48, size: 4 },
+    __pad: { offset: 52, size: 4 },
+    comm: { offset: 56, size: 16 },
+    stack: { offset: 72, size: 384 },
   },
 } as const;
 
 export function decodeSoftirqTracingEvent(view: DataView, offset: number): SoftirqTracingEvent {
   return {
     offtime_ns: u64(view, offset + 0),
-    now_ns: u64(view, offset + 8),
-    memcg_id: big64(view, offset + 16),
-    pid: u32(view, offset + 24),
-    tgid: u32(view, offset + 28),
-    cpu: u32(view, offset + 32),
-    vec: u32(view, offset + 36),
-    stack_bytes: s32(view, offset + 40),
-    comm: cString(view, offset + 48, 16),
-    stack: readArray(view, offset + 64, 48, 8, big64),
+    threshold_ns: u64(view, offset + 8),
+    now_ns: u64(view, offset + 16),
+    memcg_id: big64(view, offset + 24),
+    pid: u32(view, offset + 32),
+    tgid: u32(view, offset + 36),
+    cpu: u32(view, offset + 40),
+    vec: u32(view, offset + 44),
+    stack_bytes: s32(view, offset + 48),
+    comm: cString(view, offset + 56, 16),
+    stack: readArray(view, offset + 72, 48, 8, big64),
   };
 }
