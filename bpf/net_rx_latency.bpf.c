@@ -14,16 +14,20 @@
 const volatile bool use_perf = false;
 /* CLOCK_REALTIME - CLOCK_MONOTONIC in ns: skb timestamps are wall-clock unless marked monotonic */
 const volatile s64 mono_wall_offset = 0;
-const volatile u64 threshold_netif_ns = 0;
-const volatile u64 threshold_tcp_ns = 0;
-const volatile u64 threshold_usercopy_ns = 0;
 const volatile u64 max_per_second = 0;
-/* ExcludedHostNetnamespace: the host's netns inode, whose packets are skipped before the rate limit; 0 = none */
-const volatile u32 excluded_netns = 0;
 
 HB_EVENT_MAPS(rxlat, 1 << 18);
 HB_RATELIMIT_MAPS(rxlat);
 HB_EXPORT_STRUCT(net_rx_latency_event);
+HB_EXPORT_STRUCT(net_rx_latency_config);
+
+/* Thresholds live in a map, not in constants, so a config reload applies without reloading the programs. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct net_rx_latency_config);
+} rxlat_config SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -73,11 +77,11 @@ static __always_inline u64 skb_delay(struct sk_buff *skb)
 	return now > stamp ? now - stamp : 0;
 }
 
-static __always_inline u64 threshold(u8 stage)
+static __always_inline u64 threshold(struct net_rx_latency_config *c, u8 stage)
 {
 	if (stage == RX_STAGE_NETIF)
-		return threshold_netif_ns;
-	return stage == RX_STAGE_TCP ? threshold_tcp_ns : threshold_usercopy_ns;
+		return c->netif_ns;
+	return stage == RX_STAGE_TCP ? c->tcp_ns : c->usercopy_ns;
 }
 
 /* IPv4 or IPv6 TCP headers at nh; false for anything else */
@@ -139,16 +143,21 @@ static __always_inline void fill_context(struct net_rx_latency_event *e, struct 
 static __always_inline void on_stage(void *ctx, struct sk_buff *skb, void *nh, u8 stage)
 {
 	struct net_rx_latency_event e = {};
-	u64 delay = skb_delay(skb);
-	u64 *excluded;
+	struct net_rx_latency_config *c;
+	u64 delay, limit, *excluded;
 	u32 zero = 0;
 
-	if (!delay || delay < threshold(stage))
+	c = bpf_map_lookup_elem(&rxlat_config, &zero);
+	if (!c)
+		return;
+	limit = threshold(c, stage);
+	delay = skb_delay(skb);
+	if (!limit || !delay || delay < limit)
 		return;
 	if (!fill_tcp(&e, nh, bpf_ntohs(BPF_CORE_READ(skb, protocol))))
 		return;
 	fill_context(&e, skb, stage);
-	if (excluded_netns && e.netns_inum == excluded_netns) {
+	if (c->excluded_netns && e.netns_inum == c->excluded_netns) {
 		excluded = bpf_map_lookup_elem(&rxlat_excluded, &zero);
 		if (excluded)
 			(*excluded)++;
@@ -158,7 +167,7 @@ static __always_inline void on_stage(void *ctx, struct sk_buff *skb, void *nh, u
 		return;
 	e.stage = stage;
 	e.latency_ns = delay;
-	e.threshold_ns = threshold(stage);
+	e.threshold_ns = limit;
 	HB_EMIT(ctx, rxlat, &e, sizeof(e));
 }
 

@@ -1,8 +1,11 @@
 // net_rx_latency from the built binary: TCP over a veth pair between two network namespaces, read late by the
 // receiver, passes a 1 ms Driver2Userspace threshold (TO_USER_COPY); the same on host loopback is excluded
-// (ExcludedHostNetnamespace); an IssuesList pattern tags the document; the TCP stage is reported unsupported.
+// (ExcludedHostNetnamespace); an IssuesList pattern tags the document; the TCP stage is reported unsupported;
+// a SIGHUP reload changes the threshold of the running programs.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn } from "bun";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { metric, NetFixture, sh, startNetDaemon, storedDocs, tracerStatus, until, watchEvents, type NetDaemon, type Watch } from "./events_net_support";
 
 const net = new NetFixture();
@@ -12,6 +15,15 @@ let watch: Watch;
 let client = "";
 let server = "";
 
+const rxConfig = (usercopyMs: number) =>
+  [
+    "[EventTracing]",
+    `IssuesList = [["slow_test_reader", "dport=${PORT} "]]`,
+    "[EventTracing.NetRxLatency]",
+    `Driver2Userspace = ${usercopyMs}`,
+    "ExcludedContainerQos = []",
+  ].join("\n");
+
 beforeAll(async () => {
   client = net.netns("hbrxc");
   server = net.netns("hbrxs");
@@ -20,15 +32,7 @@ beforeAll(async () => {
   sh("ip", "-n", server, "addr", "add", "10.213.0.2/24", "dev", "rx1");
   sh("ip", "-n", client, "link", "set", "rx0", "up");
   sh("ip", "-n", server, "link", "set", "rx1", "up");
-  d = await startNetDaemon(
-    [
-      "[EventTracing]",
-      `IssuesList = [["slow_test_reader", "dport=${PORT} "]]`,
-      "[EventTracing.NetRxLatency]",
-      "Driver2Userspace = 1",
-      "ExcludedContainerQos = []",
-    ].join("\n"),
-  );
+  d = await startNetDaemon(rxConfig(1));
   watch = watchEvents(d.daemon, "^net_rx_latency$");
   await until(async () => (await tracerStatus(d.daemon, "net_rx_latency")).status === "running", 5000, "net_rx_latency running");
 });
@@ -101,5 +105,25 @@ describe("net_rx_latency", () => {
     await until(async () => ((await metric(d.daemon, "huatuo_bamai_net_rx_latency_excluded_total")) ?? 0) > excluded, 10_000, "excluded");
     await Bun.sleep(500);
     expect(storedDocs(d.store, "net_rx_latency").filter((x) => x.tracer_data.dport === port)).toEqual([]);
+  }, 30_000);
+
+  test("a SIGHUP reload applies a new threshold without reloading the programs", async () => {
+    const config = join(d.daemon.dir, "huatuo-bamai.conf");
+    const header = readFileSync(config, "utf8").split("[Storage.LocalFile]")[0]!;
+    const reload = (ms: number) => {
+      writeFileSync(config, `${header}[Storage.LocalFile]\nPath = "${d.store}"\n${rxConfig(ms)}\n`);
+      d.daemon.proc.kill("SIGHUP");
+    };
+    const stored = (port: number) => storedDocs(d.store, "net_rx_latency").filter((x) => x.tracer_data.dport === port);
+    reload(60_000);
+    await Bun.sleep(300);
+    await slowExchange(server, client, "10.213.0.2", PORT + 2);
+    await Bun.sleep(500);
+    expect(stored(PORT + 2)).toEqual([]);
+    reload(1);
+    await Bun.sleep(300);
+    await slowExchange(server, client, "10.213.0.2", PORT + 3);
+    const doc = await until(() => stored(PORT + 3)[0], 10_000, "stored after the reload");
+    expect(doc.tracer_data.latency_threshold_ms).toBe(1);
   }, 30_000);
 });

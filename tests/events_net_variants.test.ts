@@ -11,7 +11,6 @@ beforeAll(buildBpf);
 
 const { kernelFeatures, loadTracer } = await import("../src/bpf/loader");
 const { UnsupportedError } = await import("../src/framework/types");
-const { defaultConfig } = await import("../src/config/schema");
 const { stubContext } = await import("../src/metrics/testing");
 const { buildDocument } = await import("../src/storage/document");
 const { createDropwatch, dropwatchBpf } = await import("../src/events/dropwatch");
@@ -22,7 +21,7 @@ const { loadEventObject } = await import("../src/events/net_common");
 
 const SPECS: Record<string, TracerBpf> = {
   dropwatch: dropwatchBpf(),
-  net_rx_latency: rxLatencyBpf(defaultConfig().EventTracing.NetRxLatency, 0n, 0),
+  net_rx_latency: rxLatencyBpf(0n),
   netdev_txqueue_timeout: txqueueTimeoutBpf,
 };
 

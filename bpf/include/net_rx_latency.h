@@ -32,4 +32,16 @@ struct net_rx_latency_event {
 	char dev_name[16];
 };
 
+/*
+ * Written by user space after load and on every config reload (0 = not set yet: nothing is reported).
+ * excluded_netns: ExcludedHostNetnamespace's host netns inode, skipped before the rate limit; 0 = none.
+ */
+struct net_rx_latency_config {
+	__u64 netif_ns;
+	__u64 tcp_ns;
+	__u64 usercopy_ns;
+	__u32 excluded_netns;
+	__u32 __pad;
+};
+
 #endif /* NET_RX_LATENCY_H */

@@ -11,7 +11,7 @@ import type { Emitter, Tracer, TracerContext } from "../framework/types";
 import { Kallsyms, kernelSymbols } from "../procfs/kallsyms";
 import { DropReasons } from "./drop_reasons";
 import { dropwatchData, noiseReason, stackFrames } from "./dropwatch_format";
-import { containerByNetns, EventChannel, loadEventObject } from "./net_common";
+import { containerByNetns, EventStream, loadEventObject } from "./net_common";
 
 const NAME = "dropwatch";
 /** Drops reported per second, all CPUs together (the original's MaxEventsPerSecond default); 0 = unlimited. */
@@ -76,7 +76,7 @@ export async function createDropwatch(ctx: TracerContext, options: LoadOptions =
   const reasons = await DropReasons.load(features.btfPath || KERNEL_BTF);
   const excludeNeigh = ctx.config.get().EventTracing.Dropwatch.ExcludedNeighInvalidate;
   const object = await loadEventObject(dropwatchBpf(excludeNeigh ? symbols.range("neigh_invalidate") : undefined), options);
-  const channel = new EventChannel(object, decode);
+  const channel = new EventStream(object, decode);
   const tracer = new Dropwatch(ctx, reasons, symbols, object.map("dropwatch_limited"));
   const onEvent = (e: DropwatchEvent) => tracer.onEvent(e);
   return {

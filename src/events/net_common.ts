@@ -29,7 +29,7 @@ export function describeHooks(object: BpfObject): string {
 }
 
 /** A tracer's event reader, opened once so its lost-record count spans restarts of the run loop. */
-export class EventChannel<T> {
+export class EventStream<T> {
   private readonly reader: EventReader;
 
   constructor(

@@ -1,6 +1,10 @@
 // net_rx_latency: TCP packets whose delay since the driver stamped them passes a per-stage threshold: at
 // netif_receive_skb (Driver2NetRx), tcp_v4_rcv (Driver2TCP, kprobe only) and the copy to the reader (Driver2Userspace).
-import { decodeNetRxLatencyEvent as decode, type NetRxLatencyEvent } from "../bpf/gen/net_rx_latency";
+import {
+  decodeNetRxLatencyEvent as decode,
+  netRxLatencyConfigLayout as settingsLayout,
+  type NetRxLatencyEvent,
+} from "../bpf/gen/net_rx_latency";
 import type { HookKind, HookSpec } from "../bpf/hooks";
 import type { LoadOptions, TracerBpf } from "../bpf/loader";
 import type { BpfMap } from "../bpf/maps";
@@ -8,7 +12,7 @@ import { constant } from "../bpf/object";
 import type { Config } from "../config/schema";
 import { registerTracer } from "../framework/registry";
 import type { Emitter, Tracer, TracerContext } from "../framework/types";
-import { containerByNetns, describeHooks, EventChannel, loadEventObject, netnsInode } from "./net_common";
+import { containerByNetns, describeHooks, EventStream, loadEventObject, netnsInode } from "./net_common";
 import { closeFd, monoToWallOffsetNs, openRxTimestampSocket } from "./net_libc";
 import { knownIssue, rxLatencyData, rxLatencyTitle } from "./net_rx_latency_format";
 
@@ -32,23 +36,31 @@ export const RX_HOOKS: HookSpec[] = [
   tracepoint("skb_copy_datagram_iovec", "skb/skb_copy_datagram_iovec", "usercopy"),
 ];
 
-const msToNs = (ms: number) => constant.u64(BigInt(ms) * 1_000_000n);
-
-/** hostNetns: the host's netns inode, skipped in BPF (before the rate limit) when ExcludedHostNetnamespace is on. */
-export function rxLatencyBpf(config: Config["EventTracing"]["NetRxLatency"], monoWallOffsetNs: bigint, hostNetns: number): TracerBpf {
+export function rxLatencyBpf(monoWallOffsetNs: bigint): TracerBpf {
   return {
     object: NAME,
     hooks: RX_HOOKS,
     constants: {
       mono_wall_offset: constant.u64(BigInt.asUintN(64, monoWallOffsetNs)),
-      threshold_netif_ns: msToNs(config.Driver2NetRx),
-      threshold_tcp_ns: msToNs(config.Driver2TCP),
-      threshold_usercopy_ns: msToNs(config.Driver2Userspace),
       max_per_second: constant.u64(MAX_EVENTS_PER_SECOND),
-      excluded_netns: constant.u32(config.ExcludedHostNetnamespace ? hostNetns : 0),
     },
     events: { ringbuf: "rxlat_rb", perfbuf: "rxlat_pb", perfFlag: "use_perf" },
   };
+}
+
+/**
+ * struct net_rx_latency_config: per-stage thresholds in ns, and the host's netns inode when
+ * ExcludedHostNetnamespace is on (skipped in BPF, before the rate limit, so host traffic cannot crowd out containers).
+ */
+export function rxLatencySettings(config: Config["EventTracing"]["NetRxLatency"], hostNetns: number): Buffer {
+  const { fields } = settingsLayout;
+  const out = Buffer.alloc(settingsLayout.size);
+  const ns = (ms: number) => BigInt(ms) * 1_000_000n;
+  out.writeBigUInt64LE(ns(config.Driver2NetRx), fields.netif_ns.offset);
+  out.writeBigUInt64LE(ns(config.Driver2TCP), fields.tcp_ns.offset);
+  out.writeBigUInt64LE(ns(config.Driver2Userspace), fields.usercopy_ns.offset);
+  out.writeUInt32LE(config.ExcludedHostNetnamespace ? hostNetns : 0, fields.excluded_netns.offset);
+  return out;
 }
 
 const sumPerCpu = (map: BpfMap) => Number(map.lookup(new Uint8Array(4))?.readBigUInt64LE(0) ?? 0n);
@@ -58,20 +70,15 @@ class RxLatency {
 
   constructor(
     private readonly ctx: TracerContext,
-    private readonly hostNetns: number,
     private readonly maps: { limited: BpfMap; excluded: BpfMap },
   ) {}
 
-  /**
-   * Excluded QoS classes are skipped, and the host namespace when ExcludedHostNetnamespace was turned on after the
-   * start (BPF skips it otherwise); a known issue only tags the document.
-   */
+  /** Excluded QoS classes are skipped (the host namespace already was, in BPF); a known issue only tags the document. */
   onEvent(e: NetRxLatencyEvent): void {
     const config = this.ctx.config.get().EventTracing;
     const rx = config.NetRxLatency;
     const container = containerByNetns(this.ctx.containers, e.netns_inum);
-    const hostPacket = this.hostNetns !== 0 && e.netns_inum === this.hostNetns;
-    if ((rx.ExcludedHostNetnamespace && hostPacket) || (container && rx.ExcludedContainerQos.includes(container.qos))) {
+    if (container && rx.ExcludedContainerQos.includes(container.qos)) {
       this.excluded++;
       return;
     }
@@ -91,23 +98,28 @@ export async function createNetRxLatency(ctx: TracerContext, options: LoadOption
   // PID 1's namespace is the host's; where /proc/1/ns is hidden from us (a sandboxed init), the agent's own,
   // which a host-network agent shares
   const hostNetns = (await netnsInode(1)) || (await netnsInode("self"));
-  const spec = rxLatencyBpf(ctx.config.get().EventTracing.NetRxLatency, monoToWallOffsetNs(), hostNetns);
-  const object = await loadEventObject(spec, options);
+  const object = await loadEventObject(rxLatencyBpf(monoToWallOffsetNs()), options);
+  const settings = object.map("rxlat_config");
+  const apply = (config: Config) => settings.update(new Uint8Array(4), rxLatencySettings(config.EventTracing.NetRxLatency, hostNetns));
+  apply(ctx.config.get());
+  const unsubscribe = ctx.config.onChange(apply);
   // held while the tracer lives: without it most skbs carry no receive timestamp to measure from
   let stampFd: number;
   try {
     stampFd = openRxTimestampSocket();
   } catch (err) {
+    unsubscribe();
     object.close();
     throw err;
   }
-  const channel = new EventChannel(object, decode);
-  const tracer = new RxLatency(ctx, hostNetns, { limited: object.map("rxlat_limited"), excluded: object.map("rxlat_excluded") });
+  const channel = new EventStream(object, decode);
+  const tracer = new RxLatency(ctx, { limited: object.map("rxlat_limited"), excluded: object.map("rxlat_excluded") });
   return {
     hook: describeHooks(object),
     collector: { collect: (emit) => tracer.emit(emit, channel.lost) },
     run: (signal) => channel.pump((e) => tracer.onEvent(e), signal),
     close() {
+      unsubscribe();
       closeFd(stampFd);
       object.close();
     },

@@ -8,7 +8,7 @@ import { registerTracer } from "../framework/registry";
 import { UnsupportedError, type Tracer, type TracerContext } from "../framework/types";
 import { listDir, procPath, readTextIfExists, sysPath } from "../procfs/root";
 import { bondPort, isLacpBond, lacpDisabled, portData, type BondPort } from "./bond_lacp";
-import { EventChannel, loadEventObject } from "./net_common";
+import { EventStream, loadEventObject } from "./net_common";
 import { RTM_DELLINK, type LinkMessage } from "./rtnl_link";
 import { dumpLinkMessages, LinkMonitor, type LinkBatch } from "./rtnl_monitor";
 
@@ -94,7 +94,7 @@ async function kprobeTracer(tracer: BondingLacp, netlinkError: unknown): Promise
     const why = `rtnetlink: ${(netlinkError as Error).message}; ${(err as Error).message}`;
     throw err instanceof UnsupportedError ? new UnsupportedError(why) : new Error(why);
   }
-  const channel = new EventChannel(object, decode);
+  const channel = new EventStream(object, decode);
   return {
     hook: object.hook,
     collector: { collect: (emit) => emit.counter("total", "802.3ad ports that stopped collecting and distributing", tracer.total) },

@@ -8,7 +8,7 @@ import type { HookKind, HookSpec } from "../bpf/hooks";
 import type { LoadOptions, TracerBpf } from "../bpf/loader";
 import { registerTracer } from "../framework/registry";
 import type { Emitter, Tracer, TracerContext } from "../framework/types";
-import { containerByNetns, EventChannel, loadEventObject } from "./net_common";
+import { containerByNetns, EventStream, loadEventObject } from "./net_common";
 import { linkStatusOf } from "./net_format";
 
 const NAME = "netdev_txqueue_timeout";
@@ -41,7 +41,7 @@ export function txqueueTimeoutData(e: NetdevTxqueueTimeoutEvent): Record<string,
 
 export async function createTxqueueTimeout(ctx: TracerContext, options: LoadOptions = {}): Promise<Tracer> {
   const object = await loadEventObject(txqueueTimeoutBpf, options);
-  const channel = new EventChannel(object, decode);
+  const channel = new EventStream(object, decode);
   const onEvent = (e: NetdevTxqueueTimeoutEvent) => {
     ctx.events.save({ tracerName: NAME, data: txqueueTimeoutData(e), container: containerByNetns(ctx.containers, e.netns_inum) });
   };

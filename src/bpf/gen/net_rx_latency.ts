@@ -71,3 +71,31 @@ export function decodeNetRxLatencyEvent(view: DataView, offset: number): NetRxLa
     dev_name: cString(view, offset + 104, 16),
   };
 }
+
+/** struct net_rx_latency_config (32 bytes) */
+export interface NetRxLatencyConfig {
+  netif_ns: number;
+  tcp_ns: number;
+  usercopy_ns: number;
+  excluded_netns: number;
+}
+
+export const netRxLatencyConfigLayout = {
+  size: 32,
+  fields: {
+    netif_ns: { offset: 0, size: 8 },
+    tcp_ns: { offset: 8, size: 8 },
+    usercopy_ns: { offset: 16, size: 8 },
+    excluded_netns: { offset: 24, size: 4 },
+    __pad: { offset: 28, size: 4 },
+  },
+} as const;
+
+export function decodeNetRxLatencyConfig(view: DataView, offset: number): NetRxLatencyConfig {
+  return {
+    netif_ns: u64(view, offset + 0),
+    tcp_ns: u64(view, offset + 8),
+    usercopy_ns: u64(view, offset + 16),
+    excluded_netns: u32(view, offset + 24),
+  };
+}
