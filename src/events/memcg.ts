@@ -12,7 +12,8 @@ const CACHE_LIMIT = 4096;
 
 export class MemcgResolver {
   private readonly memory: ControllerDir | undefined;
-  private readonly cache = new Map<bigint, string>();
+  /** Walk results, misses included (null): kernfs ids are not reused soon, and a miss costs a whole walk. */
+  private readonly cache = new Map<bigint, string | null>();
   private indexedFrom?: readonly Container[];
   private containerIds = new Map<bigint, string>();
 
@@ -36,10 +37,12 @@ export class MemcgResolver {
   /** The path (relative to the hierarchy root, "" for the root) of a memory cgroup's kernfs id. */
   pathOfId(id: bigint): string | undefined {
     if (id === 0n || !this.memory) return undefined;
+    const known = this.containerPath(id);
+    if (known !== undefined) return known;
     const cached = this.cache.get(id);
-    if (cached !== undefined) return cached;
-    const path = this.containerPath(id) ?? walk(this.memory.root, id);
-    if (path !== undefined) this.remember(id, path);
+    if (cached !== undefined) return cached ?? undefined;
+    const path = walk(this.memory.root, id);
+    this.remember(id, path ?? null);
     return path;
   }
 
@@ -80,7 +83,7 @@ export class MemcgResolver {
     return this.containerIds.get(id);
   }
 
-  private remember(id: bigint, path: string): void {
+  private remember(id: bigint, path: string | null): void {
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(id, path);
   }
