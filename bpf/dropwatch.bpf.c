@@ -19,9 +19,6 @@
 const volatile bool use_perf = false;
 /* Drops reported per second, all CPUs together (0 = unlimited); the rest are counted in dropwatch_limited. */
 const volatile u64 max_per_second = 0;
-/* [start, end) of neigh_invalidate() from kallsyms: drops freed there are neighbour-expiry noise. 0 = report them. */
-const volatile u64 neigh_start = 0;
-const volatile u64 neigh_end = 0;
 
 HB_EVENT_MAPS(dropwatch, 1 << 20);
 HB_RATELIMIT_MAPS(dropwatch);
@@ -35,6 +32,15 @@ struct {
 } dropwatch_scratch SEC(".maps");
 
 HB_EXPORT_STRUCT(dropwatch_event);
+HB_EXPORT_STRUCT(dropwatch_config);
+
+/* A map, not constants, so a config reload applies without reloading the program. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct dropwatch_config);
+} dropwatch_config SEC(".maps");
 
 /*
  * Normal frees are not drops: 0 is SKB_NOT_DROPPED_YET (5.17+), and SKB_CONSUMED (6.0+) is routed to
@@ -63,12 +69,16 @@ static __always_inline bool empty_purge(struct sk_buff *skb, u32 reason)
 
 static __always_inline bool wanted(struct sk_buff *skb, u64 location, u32 reason, u16 eth_protocol)
 {
+	struct dropwatch_config *c;
+	u32 zero = 0;
+
 	if (!is_drop(reason) || empty_purge(skb, reason))
 		return false;
 	/* netlink, unix and other non-IP skbs are not network stack drops */
 	if (eth_protocol != ETH_P_IP && eth_protocol != ETH_P_IPV6)
 		return false;
-	return !(neigh_start && location >= neigh_start && location < neigh_end);
+	c = bpf_map_lookup_elem(&dropwatch_config, &zero);
+	return !(c && c->neigh_start && location >= c->neigh_start && location < c->neigh_end);
 }
 
 static __always_inline void fill_l4(struct dropwatch_event *e, void *th)

@@ -1,8 +1,11 @@
 // dropwatch from the built binary against the real kernel: UDP to a closed loopback port (NO_SOCKET), an iptables
 // DROP rule in a private network namespace (NETFILTER_DROP), and a full accept queue (TCP_LISTEN_OVERFLOW, the
 // third-handshake overflow type); each in local storage, in the watch stream and in the tracer's event count.
+// Neighbour-expiry drops (neigh_invalidate) are skipped until a SIGHUP reload turns ExcludedNeighInvalidate off.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "bun";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import {
   metric,
   NetFixture,
@@ -109,5 +112,33 @@ time.sleep(1)
     const doc = await dropFor((x) => x.dport === port && x.drop_reason === "TCP_LISTEN_OVERFLOW");
     expect(doc.tracer_data).toMatchObject({ type: "listen_overflow_handshake3", sk_state: "LISTEN", max_ack_backlog: 1, tcp_flags: "ACK" });
     expect(doc.tracer_data.ack_backlog).toBeGreaterThan(1);
+  }, 30_000);
+
+  test("neigh_invalidate drops: skipped while ExcludedNeighInvalidate is on, reported after a reload turns it off", async () => {
+    // a neighbour that never answers: the queued packet is dropped when the entry fails (NEIGH_FAILED)
+    const ns = net.netns("hbnh");
+    sh("ip", "-n", ns, "link", "add", "nva", "type", "veth", "peer", "name", "nvb");
+    sh("ip", "-n", ns, "addr", "add", "10.215.0.1/24", "dev", "nva");
+    sh("ip", "-n", ns, "link", "set", "nva", "up");
+    sh("ip", "-n", ns, "link", "set", "nvb", "up");
+    sh("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.neigh.nva.mcast_solicit=1", "net.ipv4.neigh.nva.retrans_time_ms=100");
+    const neighDrops = (port: number) =>
+      storedDocs(d.store, "dropwatch").filter((x) => x.tracer_data.dport === port && x.tracer_data.drop_reason === "NEIGH_FAILED");
+    const unanswered = (port: number) => sh("ip", "netns", "exec", ns, "bash", "-c", `echo neigh > /dev/udp/10.215.0.2/${port}`);
+
+    const quiet = freshPort();
+    unanswered(quiet);
+    await Bun.sleep(2000);
+    expect(neighDrops(quiet)).toEqual([]);
+
+    const config = join(d.daemon.dir, "huatuo-bamai.conf");
+    writeFileSync(config, `${readFileSync(config, "utf8")}\n[EventTracing.Dropwatch]\nExcludedNeighInvalidate = false\n`);
+    d.daemon.proc.kill("SIGHUP");
+    await Bun.sleep(300);
+    const port = freshPort();
+    unanswered(port);
+    const doc = await until(() => neighDrops(port)[0], 10_000, "neigh_invalidate drop");
+    expect(doc.tracer_data.drop_location).toMatch(/^neigh_invalidate\+/);
+    expect(doc.tracer_data.netdev_name).toBe("nva");
   }, 30_000);
 });

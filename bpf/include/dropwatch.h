@@ -40,4 +40,13 @@ struct dropwatch_event {
 	hb_u64_exact stack[DROPWATCH_STACK_DEPTH];
 };
 
+/*
+ * Written by user space after load and on every config reload: [neigh_start, neigh_end) is neigh_invalidate()
+ * from kallsyms while ExcludedNeighInvalidate is on (drops freed there are neighbour-expiry noise), else 0.
+ */
+struct dropwatch_config {
+	__u64 neigh_start;
+	__u64 neigh_end;
+};
+
 #endif /* DROPWATCH_H */

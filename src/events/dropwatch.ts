@@ -1,11 +1,12 @@
 // dropwatch: packets the kernel drops (skb:kfree_skb) with the kernel's drop reason, drop type, 5-tuple, TCP state,
 // device and kernel stack. Filtered and rate-limited in BPF; what the limit refuses is counted, never silent.
-import { decodeDropwatchEvent as decode, type DropwatchEvent } from "../bpf/gen/dropwatch";
+import { decodeDropwatchEvent as decode, dropwatchConfigLayout as settingsLayout, type DropwatchEvent } from "../bpf/gen/dropwatch";
 import { KERNEL_BTF } from "../bpf/features";
 import type { HookKind } from "../bpf/hooks";
 import { kernelFeatures, type LoadOptions, type TracerBpf } from "../bpf/loader";
 import type { BpfMap } from "../bpf/maps";
 import { constant } from "../bpf/object";
+import type { Config } from "../config/schema";
 import { registerTracer } from "../framework/registry";
 import type { Emitter, Tracer, TracerContext } from "../framework/types";
 import { Kallsyms, kernelSymbols } from "../procfs/kallsyms";
@@ -20,18 +21,21 @@ const SYMBOL_REFRESH_MS = 60_000;
 
 const candidate = (kind: HookKind, program: string) => ({ kind, program, target: "skb/kfree_skb" });
 
-/** neigh: the address range of neigh_invalidate() whose drops BPF skips, when ExcludedNeighInvalidate is on. */
-export function dropwatchBpf(neigh?: { start: bigint; end: bigint }, maxPerSecond = MAX_EVENTS_PER_SECOND): TracerBpf {
+export function dropwatchBpf(maxPerSecond = MAX_EVENTS_PER_SECOND): TracerBpf {
   return {
     object: NAME,
     hooks: [{ name: "kfree_skb", candidates: [candidate("tp_btf", "dropwatch_btf"), candidate("tracepoint", "dropwatch_tp")] }],
-    constants: {
-      max_per_second: constant.u64(maxPerSecond),
-      neigh_start: constant.u64(neigh?.start ?? 0n),
-      neigh_end: constant.u64(neigh?.end ?? 0n),
-    },
+    constants: { max_per_second: constant.u64(maxPerSecond) },
     events: { ringbuf: "dropwatch_rb", perfbuf: "dropwatch_pb", perfFlag: "use_perf" },
   };
+}
+
+/** struct dropwatch_config: neigh_invalidate()'s address range, whose drops BPF skips while excluded. */
+export function dropwatchSettings(neigh: { start: bigint; end: bigint } | undefined): Buffer {
+  const out = Buffer.alloc(settingsLayout.size);
+  out.writeBigUInt64LE(neigh?.start ?? 0n, settingsLayout.fields.neigh_start.offset);
+  out.writeBigUInt64LE(neigh?.end ?? 0n, settingsLayout.fields.neigh_end.offset);
+  return out;
 }
 
 /** Kernel symbols, or an empty table where /proc/kallsyms cannot be read (frames stay hex). */
@@ -74,8 +78,13 @@ export async function createDropwatch(ctx: TracerContext, options: LoadOptions =
   const features = options.features ?? (await kernelFeatures());
   const symbols = await loadSymbols();
   const reasons = await DropReasons.load(features.btfPath || KERNEL_BTF);
-  const excludeNeigh = ctx.config.get().EventTracing.Dropwatch.ExcludedNeighInvalidate;
-  const object = await loadEventObject(dropwatchBpf(excludeNeigh ? symbols.range("neigh_invalidate") : undefined), options);
+  const object = await loadEventObject(dropwatchBpf(), options);
+  const neigh = symbols.range("neigh_invalidate");
+  const settings = object.map("dropwatch_config");
+  const apply = (config: Config) =>
+    settings.update(new Uint8Array(4), dropwatchSettings(config.EventTracing.Dropwatch.ExcludedNeighInvalidate ? neigh : undefined));
+  apply(ctx.config.get());
+  const unsubscribe = ctx.config.onChange(apply);
   const channel = new EventStream(object, decode);
   const tracer = new Dropwatch(ctx, reasons, symbols, object.map("dropwatch_limited"));
   const onEvent = (e: DropwatchEvent) => tracer.onEvent(e);
@@ -90,7 +99,10 @@ export async function createDropwatch(ctx: TracerContext, options: LoadOptions =
         clearInterval(timer);
       }
     },
-    close: () => object.close(),
+    close() {
+      unsubscribe();
+      object.close();
+    },
   };
 }
 
