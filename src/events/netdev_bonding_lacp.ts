@@ -87,13 +87,10 @@ function noLacpBond(): UnsupportedError {
 
 /** Fallback when no rtnetlink subscription can be opened: the kprobe, where the kernel has kprobes. */
 async function kprobeTracer(tracer: BondingLacp, netlinkError: unknown): Promise<Tracer> {
-  let object;
-  try {
-    object = await loadEventObject(lacpBpf);
-  } catch (err) {
-    const why = `rtnetlink: ${(netlinkError as Error).message}; ${(err as Error).message}`;
+  const object = await loadEventObject(lacpBpf).catch((err: Error) => {
+    const why = `rtnetlink: ${(netlinkError as Error).message}; ${err.message}`;
     throw err instanceof UnsupportedError ? new UnsupportedError(why) : new Error(why);
-  }
+  });
   const channel = new EventStream(object, decode);
   return {
     hook: object.hook,
