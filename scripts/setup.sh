@@ -9,7 +9,8 @@ DEBIAN_PACKAGES=(
   iproute2 iptables util-linux procps   # network namespaces, veth, drops, unshare in tests
   stress-ng fio linux-perf libbpf-tools # real load and peer tools for tests and benchmarks
   prometheus prometheus-node-exporter   # promtool for exposition checks; node_exporter as benchmark peer
-  tmux rpm debootstrap                  # terminal tests, packaging, self-contained binary test
+  tmux                                  # terminal tests
+  rpm systemd                           # packaging: rpmbuild, and systemd-analyze to verify the unit
 )
 
 missing=()
