@@ -69,8 +69,10 @@ static __always_inline void reclaim_end(void)
  * Direct compaction has a tracepoint at its start (mm_compaction_try_to_compact_pages) but none at its end;
  * it compacts zone after zone, each ending in mm_compaction_end. Each zone's end adds the time since the
  * start or the previous zone's end, so the sum is the stall up to the last zone (what follows it is a few
- * checks). kcompactd and proactive compaction never pass the start, so they are not counted. finished:
- * the stall is over (kretprobe), forget it.
+ * checks). kcompactd, proactive compaction and /proc/sys/vm/compact_memory never pass the start, so they
+ * are not counted, unless the same thread did direct compaction before: its start is only replaced by its
+ * next one (a thread that both allocates under fragmentation and writes compact_memory is rare).
+ * finished: the stall is over (kretprobe), forget it.
  */
 static __always_inline void compaction_progress(bool finished)
 {

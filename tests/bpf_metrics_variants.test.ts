@@ -1,8 +1,8 @@
 // The eBPF metric tracers' programs against the live kernel: every tracepoint variant passes the verifier and
 // attaches, the classic iolatency variant counts by disk and sector, forced-off tracepoints select kprobes that
-// this kernel lacks (a clear unsupported error), and the user-space cleanup of per-cgroup map entries.
+// this kernel lacks (a clear unsupported error), user-space cleanup of per-cgroup entries, compaction that is no stall.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, rmdirSync, statSync } from "node:fs";
+import { mkdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from "node:fs";
 import { buildBpf, isRoot, rootOnly } from "./bpf_helpers";
 import { attachLoop, sh } from "./bpf_metrics_support";
 import { workDir } from "./support/daemon";
@@ -22,6 +22,7 @@ const { iolatencyBpf, createIolatency } = await import("../src/metrics/iolatency
 const { runqlatSpec } = await import("../src/metrics/runqlat");
 const { ContainerCgroupIds, pruneCgroupKeys } = await import("../src/metrics/cgroup_ids");
 const { decodeIolatDisk } = await import("../src/bpf/gen/iolatency");
+const { decodeMemoryFreeStall } = await import("../src/bpf/gen/memory_free");
 
 const noContainers = { containers: { list: () => [] } } as unknown as TracerContext;
 const SPECS: Record<string, TracerBpf> = {
@@ -117,5 +118,23 @@ describe.skipIf(!isRoot)(rootOnly("per-cgroup entries cleaned from user space"),
     expect(keys).toContain(id);
     expect(keys).not.toContain(7n);
     object.close();
+  });
+});
+
+describe.skipIf(!isRoot)(rootOnly("memory_free on the live kernel"), () => {
+  test("compaction outside the page allocator (compact_memory) runs our programs but is no stall", async () => {
+    const stats = "/proc/sys/kernel/bpf_stats_enabled";
+    const previous = readFileSync(stats, "utf8").trim();
+    const object = await loadTracer(memoryFreeBpf);
+    writeFileSync(stats, "1");
+    try {
+      writeFileSync("/proc/sys/vm/compact_memory", "1");
+      expect(object.programStats("memory_free_btf_compact_end").runCount).toBeGreaterThan(0);
+      const value = object.map("memory_free_stall").lookup(Buffer.alloc(4))!;
+      expect(decodeMemoryFreeStall(new DataView(value.buffer, value.byteOffset, value.byteLength), 0).compaction_ns).toBe(0);
+    } finally {
+      writeFileSync(stats, previous);
+      object.close();
+    }
   });
 });
