@@ -156,6 +156,7 @@ describe.skipIf(!isRoot)(SUITE, () => {
         "/usr/share/licenses/huatuo-bamai drwxr-xr-x root:root",
         "/usr/share/licenses/huatuo-bamai/LICENSE l -rw-r--r-- root:root",
         `${STATE} drwxr-x--- root:root`,
+        "/var/log/huatuo-bamai drwxr-x--- root:root",
       ]);
       expect(rpm(root, "-qc", "huatuo-bamai").stdout.trim().split("\n")).toEqual([CONF, SYSCONFIG]);
       // On disk as in the package (modes, owners, digests).
