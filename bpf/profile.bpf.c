@@ -22,9 +22,10 @@ const volatile u32 filter_cgroup_mode = 0;
 #define CGROUP_BY_CPU_CONTROLLER 1
 #define CGROUP_BY_DEFAULT_HIERARCHY 2
 
+/* a stack hashing to a taken bucket is lost (counted): the map is sparse to keep that rare */
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 32768);
 	__uint(key_size, sizeof(u32));
 	__uint(value_size, PROFILE_MAX_DEPTH * sizeof(u64));
 } profile_stacks SEC(".maps");

@@ -4,8 +4,8 @@
 #define PROFILE_H
 
 #define PROFILE_COMM_LEN 16
-/* perf's own limit (PERF_MAX_STACK_DEPTH); one stack map value is this many u64 addresses */
-#define PROFILE_MAX_DEPTH 127
+/* frames kept per stack (perf keeps up to 127): the stack map is 32768 x 64 x 8 bytes (16 MiB) while sampling */
+#define PROFILE_MAX_DEPTH 64
 
 /* Samples are counted in kernel per (process, kernel stack, user stack, thread name). */
 struct profile_key {

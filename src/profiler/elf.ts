@@ -45,6 +45,7 @@ export class ElfFile {
   readonly sections: Section[];
   readonly loads: LoadSegment[];
   private readonly names = new Map<number, string>();
+  private readonly scratch = Buffer.alloc(256);
 
   private constructor(
     private readonly fd: number,
@@ -94,27 +95,26 @@ export class ElfFile {
     const strtab = table && this.sections[table.link];
     if (!table || !strtab) return undefined;
     const cols = this.readFunctions(table);
-    return sortSymbols(cols, dedupe(cols, sortedOrder(cols), (i) => this.nameAt(strtab.offset + cols.names[i]!)), strtab.offset);
+    return sortSymbols(cols, dedupe(cols, sortedOrder(cols), (i) => this.readName(strtab.offset + cols.names[i]!)), strtab.offset);
   }
 
-  /** A function's name from the string table. */
+  /** A function's name from the string table; names of frames are asked for again and again, so they are kept. */
   name(symbols: FunctionSymbols, index: number): string {
-    return this.nameAt(symbols.strtabOffset + symbols.nameOffsets[index]!);
+    const at = symbols.strtabOffset + symbols.nameOffsets[index]!;
+    let name = this.names.get(at);
+    if (name === undefined) this.names.set(at, (name = this.readName(at)));
+    return name;
   }
 
-  /** A NUL-terminated string at a file offset, read in small pieces. */
-  private nameAt(at: number): string {
-    let name = this.names.get(at);
-    if (name !== undefined) return name;
-    name = "";
-    for (let off = at, piece = 128; ; off += piece, piece = Math.min(piece * 2, 4096)) {
-      const buf = pread(this.fd, off, piece);
-      const nul = buf.indexOf(0);
-      name += buf.toString("latin1", 0, nul < 0 ? buf.length : nul);
-      if (nul >= 0 || buf.length < piece) break;
+  /** A NUL-terminated string at a file offset, read through one reused buffer (no garbage per name). */
+  private readName(at: number): string {
+    let name = "";
+    for (let off = at; ; off += this.scratch.length) {
+      const n = readSync(this.fd, this.scratch, 0, this.scratch.length, off);
+      const nul = this.scratch.subarray(0, n).indexOf(0);
+      name += this.scratch.toString("latin1", 0, nul < 0 ? n : nul);
+      if (nul >= 0 || n < this.scratch.length) return name;
     }
-    this.names.set(at, name);
-    return name;
   }
 
   /** The link-time address of a file offset, through the load segment containing it. */
@@ -152,10 +152,12 @@ export class ElfFile {
   /** Defined functions with an address, read 64 KiB at a time: memory is the kept symbols, not the table. */
   private readFunctions(table: Section): SymbolColumns {
     const count = Math.floor(table.size / SYM_SIZE);
-    const cols = new SymbolColumns();
+    const cols = new SymbolColumns(count);
+    const chunk = Buffer.alloc(SYM_CHUNK * SYM_SIZE);
+    const v = view(chunk);
     for (let first = 0; first < count; first += SYM_CHUNK) {
       const n = Math.min(SYM_CHUNK, count - first);
-      const v = view(pread(this.fd, table.offset + first * SYM_SIZE, n * SYM_SIZE));
+      readSync(this.fd, chunk, 0, n * SYM_SIZE, table.offset + first * SYM_SIZE);
       for (let i = 0; i < n; i++) {
         const at = i * SYM_SIZE;
         const type = v.getUint8(at + 4) & 0xf;
@@ -169,34 +171,27 @@ export class ElfFile {
   }
 }
 
-/** Growable typed columns: a few bytes per symbol where an array of tuples would take ten times more. */
+/** Typed columns sized for the whole table: a few bytes per symbol where an array of tuples would take ten times more. */
 class SymbolColumns {
   length = 0;
-  addrs = new Float64Array(1024);
-  sizes = new Float64Array(1024);
-  names = new Uint32Array(1024);
-  bindings = new Uint8Array(1024);
+  readonly addrs: Float64Array;
+  readonly sizes: Float64Array;
+  readonly names: Uint32Array;
+  readonly bindings: Uint8Array;
+
+  constructor(capacity: number) {
+    this.addrs = new Float64Array(capacity);
+    this.sizes = new Float64Array(capacity);
+    this.names = new Uint32Array(capacity);
+    this.bindings = new Uint8Array(capacity);
+  }
 
   push(addr: number, size: number, name: number, binding: number): void {
-    if (this.length === this.addrs.length) this.grow();
     this.addrs[this.length] = addr;
     this.sizes[this.length] = size;
     this.bindings[this.length] = binding;
     this.names[this.length++] = name;
   }
-
-  private grow(): void {
-    const n = this.length * 2;
-    this.addrs = copyInto(new Float64Array(n), this.addrs);
-    this.sizes = copyInto(new Float64Array(n), this.sizes);
-    this.names = copyInto(new Uint32Array(n), this.names);
-    this.bindings = copyInto(new Uint8Array(n), this.bindings);
-  }
-}
-
-function copyInto<T extends Float64Array | Uint32Array | Uint8Array>(to: T, from: T): T {
-  to.set(from as never);
-  return to;
 }
 
 function sortedOrder(cols: SymbolColumns): Uint32Array {

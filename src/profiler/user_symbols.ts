@@ -58,6 +58,11 @@ export class UserSymbolizer {
     return index === undefined ? fallback : demangle(file.names.name(file.symbols, index));
   }
 
+  /** Files cached now and the bytes of their symbol arrays. */
+  usage(): { files: number; bytes: number } {
+    return { files: this.files.size, bytes: this.bytes };
+  }
+
   /** Closes every cached file. */
   close(): void {
     for (const f of this.files.values()) closeCached(f);
