@@ -1,30 +1,9 @@
 // arp: the parsers on strings and the collector on fixtures/.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
-import { defaultConfig, type Config } from "../config/schema";
-import { ConfigStore } from "../config/store";
-import { FamilySet, type Family } from "../framework/families";
-import { registeredTracers } from "../framework/registry";
-import { rootLogger } from "../log";
-import { noContainers } from "../pod/types";
-import { discardEvents } from "../storage/sink";
 import { setRootPrefix } from "../procfs/root";
 import { UnsupportedError } from "../framework/types";
 import { countArpEntries, parseArpCacheEntries } from "./arp";
-
-// Minimal stand-in for a shared stub context (no src/metrics/testing.ts existed when this was written).
-async function scrape(name: string, patch: (mc: Config["MetricCollector"]) => void = () => {}): Promise<Family[]> {
-  const config = defaultConfig();
-  patch(config.MetricCollector);
-  const store = new ConfigStore(config);
-  const ctx = { config: store, log: rootLogger, containers: noContainers, region: "dev", hostname: "h", events: discardEvents };
-  const tracer = await registeredTracers().find((d) => d.name === name)!.create(ctx);
-  const set = new FamilySet({ host: "h", region: "dev" });
-  await tracer.collector!.collect(set.emitterFor(name), new AbortController().signal);
-  return set.all();
-}
-
-const FIXTURES = join(import.meta.dir, "../../fixtures");
+import { FIXTURES, scrape } from "./testing";
 
 describe("parsers", () => {
   test("countArpEntries counts the lines after the header", () => {

@@ -2,12 +2,12 @@ import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { setRootPrefix } from "../procfs/root";
 import { CpuStatCollector, parseCpuStat, waitSumPercent } from "./cpu_stat";
 import {
-  createCollector,
   FIXTURES,
   removeTempRoots,
   scrape,
   stubContext,
   tempRoot,
+  TEST_CONTAINER_LABELS,
   testContainer,
   valueOf,
   writeFiles,
@@ -17,13 +17,7 @@ afterEach(() => setRootPrefix(""));
 afterAll(removeTempRoots);
 
 const coredns = testContainer();
-const labels = {
-  container_host: "coredns-855c4dd65d-8v5kg",
-  container_hostnamespace: "kube-system",
-  container_level: "burstable",
-  container_name: "coredns",
-  container_type: "normal",
-};
+const labels = TEST_CONTAINER_LABELS;
 
 describe("parseCpuStat", () => {
   test("cgroup v2 reports microseconds", () => {
@@ -69,13 +63,13 @@ describe("waitSumPercent", () => {
 describe("cpu_stat collector", () => {
   test("emits nothing without containers", async () => {
     setRootPrefix(FIXTURES);
-    expect(await scrape("cpu_stat", await createCollector("cpu_stat"))).toEqual([]);
+    expect(await scrape("cpu_stat")).toEqual([]);
   });
 
   test("emits throttling and burst series per container (cgroup v2 fixtures)", async () => {
     setRootPrefix(FIXTURES);
-    const ctx = stubContext({ containers: [coredns, testContainer({ id: "d", name: "ds", type: "daemonSet" })] });
-    const families = await scrape("cpu_stat", await createCollector("cpu_stat", ctx));
+    const containers = [coredns, testContainer({ id: "d", name: "ds", type: "daemonSet" })];
+    const families = await scrape("cpu_stat", { containers });
     expect(families.map((f) => [f.name, f.type, f.samples.length])).toEqual([
       ["huatuo_bamai_cpu_stat_container_nr_throttled", "gauge", 1],
       ["huatuo_bamai_cpu_stat_container_throttled_time", "gauge", 1],

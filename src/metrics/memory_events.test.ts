@@ -2,12 +2,12 @@ import { afterAll, afterEach, describe, expect, test } from "bun:test";
 import { setRootPrefix } from "../procfs/root";
 import "./memory_events";
 import {
-  createCollector,
   FIXTURES,
   removeTempRoots,
   scrape,
-  stubContext,
+  type StubOptions,
   tempRoot,
+  TEST_CONTAINER_LABELS,
   testContainer,
   valueOf,
 } from "./testing";
@@ -16,29 +16,23 @@ afterEach(() => setRootPrefix(""));
 afterAll(removeTempRoots);
 
 const coredns = testContainer();
-const containerLabels = {
-  container_host: "coredns-855c4dd65d-8v5kg",
-  container_hostnamespace: "kube-system",
-  container_level: "burstable",
-  container_name: "coredns",
-  container_type: "normal",
-};
-const allEvents = stubContext({
+const containerLabels = TEST_CONTAINER_LABELS;
+const allEvents: StubOptions = {
   containers: [coredns],
   config: (c) => {
     c.MetricCollector.MemoryEvents.Included = "";
   },
-});
+};
 
 describe("memory_events collector", () => {
   test("emits nothing for the host alone", async () => {
     setRootPrefix(FIXTURES);
-    expect(await scrape("memory_events", await createCollector("memory_events"))).toEqual([]);
+    expect(await scrape("memory_events")).toEqual([]);
   });
 
   test("emits container_<key> for each memory.events key of a container (cgroup v2 fixtures)", async () => {
     setRootPrefix(FIXTURES);
-    const families = await scrape("memory_events", await createCollector("memory_events", allEvents));
+    const families = await scrape("memory_events", allEvents);
     expect(families.map((f) => f.name)).toEqual([
       "huatuo_bamai_memory_events_container_low",
       "huatuo_bamai_memory_events_container_high",
@@ -55,26 +49,24 @@ describe("memory_events collector", () => {
 
   test("applies the default Included filter (vendor watermark keys only)", async () => {
     setRootPrefix(FIXTURES);
-    const ctx = stubContext({ containers: [coredns] });
-    expect(await scrape("memory_events", await createCollector("memory_events", ctx))).toEqual([]);
+    expect(await scrape("memory_events", { containers: [coredns] })).toEqual([]);
   });
 
   test("skips non-normal containers and containers without memory.events", async () => {
     setRootPrefix(FIXTURES);
-    const ctx = stubContext({
+    const options: StubOptions = {
       containers: [testContainer({ type: "sidecar" }), testContainer({ id: "gone", cgroupPath: "kubepods/gone" })],
       config: (c) => {
         c.MetricCollector.MemoryEvents.Included = "";
       },
-    });
-    expect(await scrape("memory_events", await createCollector("memory_events", ctx))).toEqual([]);
+    };
+    expect(await scrape("memory_events", options)).toEqual([]);
   });
 
   test("reads the memory hierarchy on cgroup v1", async () => {
     const events = `sys/fs/cgroup/memory/${coredns.cgroupPath}/memory.events`;
     setRootPrefix(tempRoot({ [events]: "oom 3\nwatermark_inc 7\n" }));
-    const ctx = stubContext({ containers: [coredns] });
-    const families = await scrape("memory_events", await createCollector("memory_events", ctx));
+    const families = await scrape("memory_events", { containers: [coredns] });
     expect(families.map((f) => f.name)).toEqual(["huatuo_bamai_memory_events_container_watermark_inc"]);
     expect(valueOf(families, "huatuo_bamai_memory_events_container_watermark_inc", containerLabels)).toBe(7);
   });

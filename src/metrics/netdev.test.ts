@@ -1,27 +1,9 @@
 // netdev: the /proc/net/dev parser on strings, the collector on fixtures/, and netlink mode on this kernel.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
-import { defaultConfig, type Config } from "../config/schema";
-import { ConfigStore } from "../config/store";
-import { FamilySet, type Family } from "../framework/families";
-import { registeredTracers } from "../framework/registry";
-import { rootLogger } from "../log";
-import { noContainers } from "../pod/types";
-import { discardEvents } from "../storage/sink";
+import type { Family } from "../framework/families";
 import { setRootPrefix } from "../procfs/root";
 import { netlinkCounters, parseNetDev } from "./netdev";
-
-// Minimal stand-in for a shared stub context (no src/metrics/testing.ts existed when this was written).
-async function scrape(name: string, patch: (mc: Config["MetricCollector"]) => void = () => {}): Promise<Family[]> {
-  const config = defaultConfig();
-  patch(config.MetricCollector);
-  const store = new ConfigStore(config);
-  const ctx = { config: store, log: rootLogger, containers: noContainers, region: "dev", hostname: "h", events: discardEvents };
-  const tracer = await registeredTracers().find((d) => d.name === name)!.create(ctx);
-  const set = new FamilySet({ host: "h", region: "dev" });
-  await tracer.collector!.collect(set.emitterFor(name), new AbortController().signal);
-  return set.all();
-}
+import { FIXTURES, scrape } from "./testing";
 
 function devicesOf(families: Family[], family: string): string[] {
   return (families.find((f) => f.name === family)?.samples ?? []).map((s) => s.labels.device ?? "");
@@ -64,7 +46,7 @@ describe("parseNetDev", () => {
 });
 
 describe("netdev collector on fixtures", () => {
-  beforeAll(() => setRootPrefix(join(import.meta.dir, "../../fixtures")));
+  beforeAll(() => setRootPrefix(FIXTURES));
   afterAll(() => setRootPrefix(""));
 
   test("the default DeviceExcluded drops lo, docker* and veth*", async () => {
@@ -73,8 +55,8 @@ describe("netdev collector on fixtures", () => {
     const rx = families.find((f) => f.name === "huatuo_bamai_netdev_receive_bytes_total");
     expect(rx?.type).toBe("counter");
     expect(rx?.samples.map((s) => [s.labels, s.value])).toEqual([
-      [{ device: "eth0", host: "h", region: "dev" }, 982374650112],
-      [{ device: "eth1", host: "h", region: "dev" }, 55120394871],
+      [{ device: "eth0", host: "huatuo-dev", region: "dev" }, 982374650112],
+      [{ device: "eth1", host: "huatuo-dev", region: "dev" }, 55120394871],
     ]);
     // /proc/net/dev folds rx_missed_errors into its drop column.
     const drop = families.find((f) => f.name === "huatuo_bamai_netdev_receive_dropped_total");
@@ -83,9 +65,11 @@ describe("netdev collector on fixtures", () => {
   });
 
   test("DeviceIncluded then DeviceExcluded, unanchored", async () => {
-    const families = await scrape("netdev", (mc) => {
-      mc.NetdevStats.DeviceIncluded = "eth|veth";
-      mc.NetdevStats.DeviceExcluded = "eth1";
+    const families = await scrape("netdev", {
+      config: ({ MetricCollector: mc }) => {
+        mc.NetdevStats.DeviceIncluded = "eth|veth";
+        mc.NetdevStats.DeviceExcluded = "eth1";
+      },
     });
     expect(devicesOf(families, "huatuo_bamai_netdev_transmit_packets_total")).toEqual(["eth0", "veth3a1f2c9"]);
   });
@@ -95,16 +79,18 @@ describe("netdev collector on fixtures", () => {
     try {
       await expect(scrape("netdev")).rejects.toThrow();
     } finally {
-      setRootPrefix(join(import.meta.dir, "../../fixtures"));
+      setRootPrefix(FIXTURES);
     }
   });
 });
 
 describe("netdev collector in netlink mode, on this kernel", () => {
   test("reports lo with the netlink-mode names when nothing is excluded", async () => {
-    const families = await scrape("netdev", (mc) => {
-      mc.NetdevStats.EnableNetlink = true;
-      mc.NetdevStats.DeviceExcluded = "";
+    const families = await scrape("netdev", {
+      config: ({ MetricCollector: mc }) => {
+        mc.NetdevStats.EnableNetlink = true;
+        mc.NetdevStats.DeviceExcluded = "";
+      },
     });
     expect(devicesOf(families, "huatuo_bamai_netdev_receive_packets_total")).toContain("lo");
     const names = families.map((f) => f.name);

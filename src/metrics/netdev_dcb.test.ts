@@ -1,26 +1,9 @@
 // netdev_dcb: the DCB request and reply on byte arrays, and the collector against this machine's kernel.
 import { describe, expect, test } from "bun:test";
-import { defaultConfig, type Config } from "../config/schema";
-import { ConfigStore } from "../config/store";
-import { FamilySet, type Family } from "../framework/families";
-import { registeredTracers } from "../framework/registry";
-import { rootLogger } from "../log";
-import { noContainers } from "../pod/types";
-import { discardEvents } from "../storage/sink";
+import { FamilySet } from "../framework/families";
 import { concatBytes, encodeAttr, encodeString, NetlinkError, rtnetlinkRequest } from "../procfs/netlink";
 import { emitPfc, encodeIeeeGet, parseIeeeGetReply } from "./netdev_dcb";
-
-// Minimal stand-in for a shared stub context (no src/metrics/testing.ts existed when this was written).
-async function scrape(name: string, patch: (mc: Config["MetricCollector"]) => void = () => {}): Promise<Family[]> {
-  const config = defaultConfig();
-  patch(config.MetricCollector);
-  const store = new ConfigStore(config);
-  const ctx = { config: store, log: rootLogger, containers: noContainers, region: "dev", hostname: "h", events: discardEvents };
-  const tracer = await registeredTracers().find((d) => d.name === name)!.create(ctx);
-  const set = new FamilySet({ host: "h", region: "dev" });
-  await tracer.collector!.collect(set.emitterFor(name), new AbortController().signal);
-  return set.all();
-}
+import { scrape } from "./testing";
 
 const NLA_F_NESTED = 0x8000;
 
@@ -81,6 +64,6 @@ describe("netdev_dcb collector on this kernel", () => {
   });
 
   test("devices whose driver has no DCB support (EOPNOTSUPP) are skipped, not errors", async () => {
-    expect(await scrape("netdev_dcb", (mc) => (mc.NetdevDCB.DeviceList = [".*"]))).toEqual([]);
+    expect(await scrape("netdev_dcb", { config: (c) => (c.MetricCollector.NetdevDCB.DeviceList = [".*"]) })).toEqual([]);
   });
 });

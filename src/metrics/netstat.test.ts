@@ -1,27 +1,8 @@
 // netstat: the paired-line parser on strings and the collector on fixtures/.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
-import { defaultConfig, type Config } from "../config/schema";
-import { ConfigStore } from "../config/store";
-import { FamilySet, type Family } from "../framework/families";
-import { registeredTracers } from "../framework/registry";
-import { rootLogger } from "../log";
-import { noContainers } from "../pod/types";
-import { discardEvents } from "../storage/sink";
 import { setRootPrefix } from "../procfs/root";
 import { parseSnmpPairs } from "./netstat";
-
-// Minimal stand-in for a shared stub context (no src/metrics/testing.ts existed when this was written).
-async function scrape(name: string, patch: (mc: Config["MetricCollector"]) => void = () => {}): Promise<Family[]> {
-  const config = defaultConfig();
-  patch(config.MetricCollector);
-  const store = new ConfigStore(config);
-  const ctx = { config: store, log: rootLogger, containers: noContainers, region: "dev", hostname: "h", events: discardEvents };
-  const tracer = await registeredTracers().find((d) => d.name === name)!.create(ctx);
-  const set = new FamilySet({ host: "h", region: "dev" });
-  await tracer.collector!.collect(set.emitterFor(name), new AbortController().signal);
-  return set.all();
-}
+import { FIXTURES, scrape } from "./testing";
 
 describe("parseSnmpPairs", () => {
   test("pairs names with values per section, negative values included", () => {
@@ -46,7 +27,7 @@ describe("parseSnmpPairs", () => {
 });
 
 describe("netstat collector on fixtures", () => {
-  beforeAll(() => setRootPrefix(join(import.meta.dir, "../../fixtures")));
+  beforeAll(() => setRootPrefix(FIXTURES));
   afterAll(() => setRootPrefix(""));
 
   test("exports Tcp and TcpExt as <Proto>_<Field> gauges, nothing else", async () => {
@@ -63,9 +44,11 @@ describe("netstat collector on fixtures", () => {
   });
 
   test("Included and Excluded apply to <Proto>_<Field>", async () => {
-    const families = await scrape("netstat", (mc) => {
-      mc.Netstat.Included = "^TcpExt_Listen|^Tcp_CurrEstab$";
-      mc.Netstat.Excluded = "Overflows";
+    const families = await scrape("netstat", {
+      config: ({ MetricCollector: mc }) => {
+        mc.Netstat.Included = "^TcpExt_Listen|^Tcp_CurrEstab$";
+        mc.Netstat.Excluded = "Overflows";
+      },
     });
     expect(families.map((f) => f.name).sort()).toEqual([
       "huatuo_bamai_netstat_TcpExt_ListenDrops",

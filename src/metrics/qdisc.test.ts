@@ -2,27 +2,11 @@
 // as it is, and a private namespace (ip netns) holding an htb root with a child, an ingress qdisc and a noqueue veth.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { defaultConfig, type Config } from "../config/schema";
-import { ConfigStore } from "../config/store";
-import { FamilySet, type Family } from "../framework/families";
-import { registeredTracers } from "../framework/registry";
-import { rootLogger } from "../log";
-import { noContainers } from "../pod/types";
-import { discardEvents } from "../storage/sink";
+import { defaultConfig } from "../config/schema";
+import type { Family } from "../framework/families";
 import { concatBytes, encodeAttr, encodeString } from "../procfs/netlink";
 import { parseQdiscMessage, rootQdiscs, type QdiscStats } from "./qdisc";
-
-// Minimal stand-in for a shared stub context (no src/metrics/testing.ts existed when this was written).
-async function scrape(name: string, patch: (mc: Config["MetricCollector"]) => void = () => {}): Promise<Family[]> {
-  const config = defaultConfig();
-  patch(config.MetricCollector);
-  const store = new ConfigStore(config);
-  const ctx = { config: store, log: rootLogger, containers: noContainers, region: "dev", hostname: "h", events: discardEvents };
-  const tracer = await registeredTracers().find((d) => d.name === name)!.create(ctx);
-  const set = new FamilySet({ host: "h", region: "dev" });
-  await tracer.collector!.collect(set.emitterFor(name), new AbortController().signal);
-  return set.all();
-}
+import { scrape } from "./testing";
 
 const TC_H_ROOT = 0xffffffff;
 const NLA_F_NESTED = 0x8000;
@@ -131,7 +115,7 @@ function byDevice(families: Family[]): Map<string, Record<string, number>> {
 
 describe("netdev_qdisc collector on this kernel", () => {
   test("host namespace: the root qdiscs tc shows, never beyond its later counters", async () => {
-    const families = await scrape("netdev_qdisc", (mc) => (mc.Qdisc.DeviceExcluded = ""));
+    const families = await scrape("netdev_qdisc", { config: (c) => (c.MetricCollector.Qdisc.DeviceExcluded = "") });
     const tc = tcRoots([]);
     const got = byDevice(families);
     expect([...got.keys()].sort()).toEqual(tc.map((q) => `${q.dev}/${q.kind}`).sort());
@@ -171,21 +155,11 @@ describe("netdev_qdisc collector on this kernel", () => {
     function scrapeInNs(excluded: string): Array<{ name: string; type: string; samples: Family["samples"] }> {
       const src = join(import.meta.dir, "..");
       const script = `
-        import { defaultConfig } from "${src}/config/schema";
-        import { ConfigStore } from "${src}/config/store";
-        import { FamilySet } from "${src}/framework/families";
-        import { registeredTracers } from "${src}/framework/registry";
-        import { rootLogger } from "${src}/log";
-        import { noContainers } from "${src}/pod/types";
         import "${src}/metrics/qdisc";
-        const config = defaultConfig();
-        config.MetricCollector.Qdisc.DeviceExcluded = ${JSON.stringify(excluded)};
-        const store = new ConfigStore(config);
-  const ctx = { config: store, log: rootLogger, containers: noContainers, region: "dev", hostname: "h" };
-        const tracer = await registeredTracers().find((d) => d.name === "netdev_qdisc").create(ctx);
-        const set = new FamilySet({});
-        await tracer.collector.collect(set.emitterFor("netdev_qdisc"), new AbortController().signal);
-        console.log(JSON.stringify(set.all()));`;
+        import { scrape } from "${src}/metrics/testing";
+        const excluded = ${JSON.stringify(excluded)};
+        const families = await scrape("netdev_qdisc", { config: (c) => (c.MetricCollector.Qdisc.DeviceExcluded = excluded) });
+        console.log(JSON.stringify(families));`;
       return JSON.parse(run([...inNs, process.execPath, "-e", script]));
     }
 

@@ -1,36 +1,13 @@
 // tcp_memory: the parsers on strings and the collector on fixtures/.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
-import { defaultConfig, type Config } from "../config/schema";
-import { ConfigStore } from "../config/store";
 import { FamilySet, type Family } from "../framework/families";
-import { registeredTracers } from "../framework/registry";
-import { rootLogger } from "../log";
-import { noContainers } from "../pod/types";
-import { discardEvents } from "../storage/sink";
 import { setRootPrefix } from "../procfs/root";
 import { UnsupportedError } from "../framework/types";
 import { pageSize } from "./sockstat";
 import { emitTcpMemory, parseTcpMemLimit, tcpMemPages } from "./tcp_memory";
+import { FIXTURES, firstValues, scrape } from "./testing";
 
-// Minimal stand-in for a shared stub context (no src/metrics/testing.ts existed when this was written).
-async function scrape(name: string, patch: (mc: Config["MetricCollector"]) => void = () => {}): Promise<Family[]> {
-  const config = defaultConfig();
-  patch(config.MetricCollector);
-  const store = new ConfigStore(config);
-  const ctx = { config: store, log: rootLogger, containers: noContainers, region: "dev", hostname: "h", events: discardEvents };
-  const tracer = await registeredTracers().find((d) => d.name === name)!.create(ctx);
-  const set = new FamilySet({ host: "h", region: "dev" });
-  await tracer.collector!.collect(set.emitterFor(name), new AbortController().signal);
-  return set.all();
-}
-
-const FIXTURES = join(import.meta.dir, "../../fixtures");
-
-function values(families: Family[]): Record<string, number> {
-  const stem = (name: string) => name.replace("huatuo_bamai_tcp_memory_", "");
-  return Object.fromEntries(families.map((f) => [stem(f.name), f.samples[0]?.value ?? NaN]));
-}
+const values = (families: Family[]) => firstValues(families, "huatuo_bamai_tcp_memory_");
 
 describe("parsers", () => {
   test("parseTcpMemLimit takes the third field", () => {

@@ -66,11 +66,24 @@ export async function createCollector(name: string, ctx: TracerContext = stubCon
   return tracer.collector;
 }
 
-/** One scrape of one collector, as the framework would run it. */
-export async function scrape(name: string, collector: MetricCollector): Promise<Family[]> {
+/**
+ * One scrape of one collector, as the framework would run it: of `collector`, or else of a fresh
+ * createCollector(name) on stubContext(options) (errors of its creation, e.g. UnsupportedError, reject).
+ */
+export async function scrape(name: string, from: MetricCollector | StubOptions = {}): Promise<Family[]> {
+  const collector = isCollector(from) ? from : await createCollector(name, stubContext(from));
   const set = new FamilySet({ host: "huatuo-dev", region: "dev" });
   await collector.collect(set.emitterFor(name), new AbortController().signal);
   return set.all();
+}
+
+function isCollector(from: MetricCollector | StubOptions): from is MetricCollector {
+  return typeof (from as Partial<MetricCollector>).collect === "function";
+}
+
+/** `family name without prefix → value of its first sample` for every family (NaN where it has none). */
+export function firstValues(families: Family[], prefix: string): Record<string, number> {
+  return Object.fromEntries(families.map((f) => [f.name.replace(prefix, ""), f.samples[0]?.value ?? NaN]));
 }
 
 /** `labels → value` of one family, labels without host/region, as `k=v,k=v` sorted keys. */
@@ -97,6 +110,15 @@ function labelKey(labels: Labels): string {
 /** The container whose cgroup (v2, cgroupfs driver layout) the fixtures hold. */
 const POD_UID = "3f1c2a7e-58b4-4c0e-9d61-2b8e0c7f4a19";
 const CONTAINER_ID = "8c4b1e2f9a7d3c6b5e0f1a2d3c4b5a6978e1d2c3b4a5f6e7d8c9b0a1f2e3d4c5";
+
+/** The container labels (beyond host/region) of a sample of testContainer() without overrides. */
+export const TEST_CONTAINER_LABELS: Labels = {
+  container_host: "coredns-855c4dd65d-8v5kg",
+  container_hostnamespace: "kube-system",
+  container_level: "burstable",
+  container_name: "coredns",
+  container_type: "normal",
+};
 
 export function testContainer(overrides: Partial<Container> = {}): Container {
   return {
