@@ -9,7 +9,7 @@ import { renamedBinary } from "../src/autotracing/testing";
 import type { FlameFrame } from "../src/profiler/flame";
 import type { Document } from "../src/storage/document";
 import { buildBpf, isRoot, rootOnly } from "./bpf_helpers";
-import { fakeKubelet, KubeNode, podJson, podList, V1_ROOTS, type FakeKubelet } from "./support/cgroups";
+import { fakeKubelet, KubeNode, podJson, podList, V1_ROOTS, type FakeContainer, type FakeKubelet } from "./support/cgroups";
 import { runBinary, scrape, startDaemon, workDir, type DaemonHandle } from "./support/daemon";
 
 const HOT = /^read_(iter_)?zero$/;
@@ -82,9 +82,14 @@ describe.skipIf(!isRoot)(rootOnly("cpuidle for one container"), () => {
   let d: DaemonHandle | undefined;
   let burner: Subprocess | undefined;
   const [u1, u2] = [crypto.randomUUID(), crypto.randomUUID()];
-  const hot = node.addContainer({ naming: "cgroupfs", qos: "Burstable", podUid: u1, name: "hot", cmd: ["sleep", "600"] });
-  const cold = node.addContainer({ naming: "systemd", qos: "Burstable", podUid: u2, name: "cold", cmd: ["sleep", "600"] });
-  const pod = (uid: string, name: string, c: typeof hot) => podJson({ uid, name, namespace: "load", qos: "Burstable", containers: [c] });
+  let hot: FakeContainer;
+  let cold: FakeContainer;
+  const pod = (uid: string, name: string, c: FakeContainer) => podJson({ uid, name, namespace: "load", qos: "Burstable", containers: [c] });
+
+  beforeAll(() => {
+    hot = node.addContainer({ naming: "cgroupfs", qos: "Burstable", podUid: u1, name: "hot", cmd: ["sleep", "600"] });
+    cold = node.addContainer({ naming: "systemd", qos: "Burstable", podUid: u2, name: "cold", cmd: ["sleep", "600"] });
+  });
 
   afterAll(async () => {
     burner?.kill();

@@ -12,7 +12,7 @@ import { autoContext, LoopDevice, never, renamedBinary } from "../src/autotracin
 import type { Container } from "../src/pod/types";
 import type { Document } from "../src/storage/document";
 import { buildBpf, isRoot, rootOnly } from "./bpf_helpers";
-import { KubeNode, V1_ROOTS } from "./support/cgroups";
+import { KubeNode, V1_ROOTS, type FakeContainer } from "./support/cgroups";
 import { BINARY, runBinary } from "./support/daemon";
 
 const BUN = BINARY.replace(/dist\/huatuo-bamai$/, "node_modules/.bin/bun");
@@ -27,16 +27,23 @@ interface ProcessIo {
 }
 
 describe.skipIf(!isRoot)(rootOnly("iotracing"), () => {
-  const loop = new LoopDevice(2048);
-  const dd = renamedBinary("/bin/dd", "hbwriter");
+  let loop: LoopDevice;
+  let dd: ReturnType<typeof renamedBinary>;
   let writer: Subprocess | undefined;
+  beforeAll(() => {
+    loop = new LoopDevice(256);
+    dd = renamedBinary("/bin/dd", "hbwriter");
+  });
   afterAll(() => {
     writer?.kill();
-    loop.close();
-    dd.remove();
+    loop?.close();
+    dd?.remove();
   });
 
-  const startWriter = () => spawn([dd.path, "if=/dev/zero", `of=${loop.device}`, "bs=1M", "oflag=direct"], { stdout: "ignore", stderr: "ignore" });
+  // dsync makes each 4 KiB write wait for the backing file's flush: a few MB/s that keep the device busy (80% util
+  // here) for the whole test instead of filling it in a fraction of a second through the page cache
+  const startWriter = () =>
+    spawn([dd.path, "if=/dev/zero", `of=${loop.device}`, "bs=4k", "oflag=direct,dsync"], { stdout: "ignore", stderr: "ignore" });
 
   test("direct writes to a loop device trigger on it within two windows and name the writer and its file", async () => {
     const { ctx, docs } = autoContext({ IOTracing: { UtilThreshold: 1, AwaitThreshold: 1, RunTracingToolTimeout: 2 } });
@@ -55,7 +62,7 @@ describe.skipIf(!isRoot)(rootOnly("iotracing"), () => {
     expect(doc.tracer_data.reason_snapshot).toMatchObject({ type: "ioutil", major_num: 7 });
     const w = (doc.tracer_data.process_io_data as ProcessIo[]).find((p) => p.comm === "hbwriter")!;
     expect(w.pid).toBe(writer.pid);
-    expect(w.disk_write).toBeGreaterThan(1 << 20);
+    expect(w.disk_write).toBeGreaterThan(256 << 10);
     expect(w.file_stat[0]).toBe(loop.device);
     const stacks = doc.tracer_data.timeout_io_stack as Array<{ comm: string; stack: { back_trace: string[] } }>;
     for (const s of stacks.filter((s) => s.comm === "hbwriter")) expect(s.stack.back_trace.join(" ")).toMatch(/schedule/);
@@ -97,17 +104,23 @@ describe.skipIf(!isRoot)(rootOnly("memburst"), () => {
 
 describe.skipIf(!isRoot)(rootOnly("dload"), () => {
   const node = new KubeNode(V1_ROOTS);
-  const loop = new LoopDevice(64);
-  const mnt = loop.mountExt4();
-  const fake = node.addContainer({ naming: "cgroupfs", qos: "Burstable", podUid: crypto.randomUUID(), name: "frozen", cmd: ["sleep", "600"] });
-  const container = { id: fake.id, name: "frozen", hostname: "frozen-0", namespace: "load", qos: "burstable", type: "normal", cgroupPath: fake.path } as Container;
+  let loop: LoopDevice;
+  let mnt: string;
+  let fake: FakeContainer;
+  let container: Container;
   let writers: Subprocess | undefined;
 
+  beforeAll(() => {
+    loop = new LoopDevice(64);
+    mnt = loop.mountExt4();
+    fake = node.addContainer({ naming: "cgroupfs", qos: "Burstable", podUid: crypto.randomUUID(), name: "frozen", cmd: ["sleep", "600"] });
+    container = { id: fake.id, name: "frozen", hostname: "frozen-0", namespace: "load", qos: "burstable", type: "normal", cgroupPath: fake.path } as Container;
+  });
   afterAll(async () => {
-    Bun.spawnSync(["fsfreeze", "-u", mnt]);
+    if (mnt) Bun.spawnSync(["fsfreeze", "-u", mnt]);
     await writers?.exited;
     await node.cleanup();
-    loop.close();
+    loop?.close();
   });
 
   /** Twelve writers in the container's cgroups, each blocking in D state on the frozen filesystem. */

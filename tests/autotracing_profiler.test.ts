@@ -40,14 +40,15 @@ function perfBinary(): string | undefined {
   return versioned && join("/usr/bin", versioned);
 }
 
-/** `perf report` self overhead by symbol for one comm, in percent of that comm's samples, most first. */
+/** `perf report` self overhead by kernel symbol for one comm, in percent of that comm's samples, most first. */
 function perfTop(perf: string, data: string, comm: string): Array<[string, number]> {
   const report = Bun.spawnSync([perf, "report", "-i", data, "--stdio", "--no-children", "--comm", comm, "--percentage", "relative", "--sort", "sym", "-g", "none"], { stdout: "pipe", stderr: "pipe" });
   return report.stdout
     .toString()
     .split("\n")
     .flatMap((l) => {
-      const m = /^\s+([\d.]+)%\s+\[[k.]\]\s+(\S+)/.exec(l);
+      // user symbols are left out: perf names them from debug info its own way (__GI___libc_read for read)
+      const m = /^\s+([\d.]+)%\s+\[k\]\s+(\S+)/.exec(l);
       return m ? [[m[2]!, Number(m[1])] as [string, number]] : [];
     });
 }

@@ -55,7 +55,7 @@ describe("memburst: output and saving", () => {
     expect(r.stdout).toMatch(/^memburst: anonymous memory \d+ MiB/);
     expect(r.stdout).toContain("RSS");
     expect(r.stdout).not.toMatch(ANSI);
-    expect(r.stderr).toContain("tracing memburst");
+    expect(r.stderr).toContain("memburst snapshot");
   });
 
   test("--output json is the document; --save stores the same one as tracer_type manual", async () => {

@@ -111,7 +111,8 @@ export async function runTrace(name: string | undefined, o: TraceOptions): Promi
   const stop = new AbortController();
   const interrupt = () => stop.abort();
   process.once("SIGINT", interrupt);
-  process.stderr.write(`huatuo-bamai: tracing ${tracer} for ${durationS} s (Ctrl-C to stop early)\n`);
+  const what = tracer === "memburst" ? "taking a memburst snapshot" : `tracing ${tracer} for ${durationS} s (Ctrl-C to stop early)`;
+  process.stderr.write(`huatuo-bamai: ${what}\n`);
   const result = await CAPTURES[tracer]({ config, durationS, container, containers: container ? [container] : [], signal: stop.signal });
   process.off("SIGINT", interrupt);
   const doc = buildDocument({ hostname: hostname(), region: o.region }, { tracerName: tracer, tracerType: "manual", data: result.data, container: result.container });
