@@ -1,6 +1,7 @@
 // What the five detectors share: their counters (exported as metrics), per-key cooldowns, interruptible sleeps,
 // and saving a capture as an autotracing document.
-import type { Emitter, MetricCollector, TracerContext } from "../framework/types";
+import { kernelFeatures } from "../bpf/loader";
+import type { Emitter, MetricCollector, Tracer, TracerContext } from "../framework/types";
 import type { Container } from "../pod/types";
 import type { TracerData } from "../storage/document";
 
@@ -67,4 +68,18 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 
 export function saveCapture(ctx: TracerContext, tracerName: string, data: TracerData, container?: Container, time?: Date): string {
   return ctx.events.save({ tracerName, tracerType: "autotracing", data, container, time }).tracer_id;
+}
+
+/**
+ * A detector whose capture needs BPF still detects (and counts triggers) on a kernel that cannot load it; the
+ * reason shows as its degraded status instead of a failure at every trigger going unexplained.
+ */
+export async function withCaptureCheck<T extends Tracer>(tracer: T, what: string): Promise<T> {
+  try {
+    const features = await kernelFeatures();
+    if (!features.coreBtf.available) tracer.degraded = `${what} unavailable: ${features.coreBtf.reason}`;
+  } catch (err) {
+    tracer.degraded = `${what} unavailable: ${(err as Error).message}`;
+  }
+  return tracer;
 }

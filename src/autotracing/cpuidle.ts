@@ -12,7 +12,7 @@ import { cgroupFilterFor } from "../profiler/cgroup_filter";
 import { captureProfile, type Profile } from "../profiler/profile";
 import { readTextAsync, sysPath } from "../procfs/root";
 import type { TracerData } from "../storage/document";
-import { Cooldown, DetectorStats, saveCapture, sleep } from "./common";
+import { Cooldown, DetectorStats, saveCapture, sleep, withCaptureCheck } from "./common";
 import {
   ContainerCpuTracker,
   cpuidleScore,
@@ -150,5 +150,5 @@ registerTracer({
   kind: "autotracing",
   description: "container CPU spike → CPU flame graph of that container",
   restartInterval: 20,
-  create: (ctx) => new CpuidleTracer(ctx),
+  create: (ctx) => withCaptureCheck(new CpuidleTracer(ctx), "flame graphs"),
 });

@@ -7,7 +7,7 @@ import type { TracerData } from "../storage/document";
 import { parseProcStatCpu, type CpuTimes } from "../metrics/parse";
 import { captureProfile } from "../profiler/profile";
 import { procPath, readTextAsync } from "../procfs/root";
-import { Cooldown, DetectorStats, saveCapture, sleep } from "./common";
+import { Cooldown, DetectorStats, saveCapture, sleep, withCaptureCheck } from "./common";
 
 export interface CpusysReading {
   /** Host system CPU %, integer (the original truncates). */
@@ -135,5 +135,5 @@ registerTracer({
   kind: "autotracing",
   description: "host system CPU spike → host-wide CPU flame graph",
   restartInterval: 20,
-  create: (ctx) => new CpusysTracer(ctx),
+  create: (ctx) => withCaptureCheck(new CpusysTracer(ctx), "flame graphs"),
 });

@@ -6,7 +6,7 @@ import { registerTracer } from "../framework/registry";
 import type { Tracer, TracerContext } from "../framework/types";
 import { procPath, readTextAsync } from "../procfs/root";
 import type { TracerData } from "../storage/document";
-import { DetectorStats, saveCapture, sleep } from "./common";
+import { DetectorStats, saveCapture, sleep, withCaptureCheck } from "./common";
 import { captureIo, type IoCapture } from "./io_capture";
 import { kernelDev } from "./io_procs";
 import { DiskDetector, ioStatus, parseDiskstats, summary, type DiskRaw, type IoThresholds, type IoTrigger } from "./iotracing_core";
@@ -114,5 +114,5 @@ registerTracer({
   kind: "autotracing",
   description: "disk I/O burst → top I/O processes, their files, stacks of I/O-blocked tasks",
   restartInterval: 5,
-  create: (ctx) => new IotracingTracer(ctx),
+  create: (ctx) => withCaptureCheck(new IotracingTracer(ctx), "I/O tracing"),
 });
