@@ -25,7 +25,7 @@ import {
 
 type CpuidleConfig = Config["AutoTracing"]["CPUIdle"];
 
-export function cpuidleThresholds(cfg: CpuidleConfig): CpuidleThresholds {
+function cpuidleThresholds(cfg: CpuidleConfig): CpuidleThresholds {
   return {
     user: cfg.UserThreshold, sys: cfg.SysThreshold, usage: cfg.UsageThreshold,
     deltaUser: cfg.DeltaUserThreshold, deltaSys: cfg.DeltaSysThreshold, deltaUsage: cfg.DeltaUsageThreshold,
