@@ -4,6 +4,7 @@
 import type { Config } from "../config/schema";
 import { registerTracer } from "../framework/registry";
 import type { Tracer, TracerContext } from "../framework/types";
+import type { Container } from "../pod/types";
 import { procPath, readTextAsync } from "../procfs/root";
 import type { TracerData } from "../storage/document";
 import { DetectorStats, saveCapture, sleep, withCaptureCheck } from "./common";
@@ -46,10 +47,10 @@ export function iotracingData(reason: ReasonSnapshot, cap: IoCapture): TracerDat
 }
 
 /** The capture with the config's limits; D-state waits over AwaitThreshold count as timed out. */
-export function captureWithConfig(cfg: IoConfig, disks: readonly DiskRaw[], ctx: Pick<TracerContext, "containers">, durationS: number, signal?: AbortSignal) {
+export function captureWithConfig(cfg: IoConfig, disks: readonly DiskRaw[], containers: readonly Container[], durationS: number, signal?: AbortSignal) {
   return captureIo({
     durationS, maxProc: cfg.MaxProcDump, maxFiles: cfg.MaxFilesPerProcDump, minBlockMs: cfg.AwaitThreshold,
-    containers: ctx.containers.list(), diskNames: diskNames(disks), signal,
+    containers, diskNames: diskNames(disks), signal,
   });
 }
 
@@ -77,7 +78,7 @@ export class IotracingTracer implements Tracer {
     options: IotracingOptions = {},
   ) {
     this.windowS = options.windowS ?? WINDOW_S;
-    this.capture = options.capture ?? ((cfg, _t, disks, signal) => captureWithConfig(cfg, disks, ctx, cfg.RunTracingToolTimeout, signal));
+    this.capture = options.capture ?? ((cfg, _t, disks, signal) => captureWithConfig(cfg, disks, ctx.containers.list(), cfg.RunTracingToolTimeout, signal));
     this.clock = options.clock ?? (() => performance.now() / 1000);
   }
 

@@ -32,7 +32,6 @@ export interface TraceResult {
   headline: string;
 }
 
-
 export async function traceCpusys(req: TraceRequest): Promise<TraceResult> {
   const cfg = req.config.AutoTracing.CPUSys;
   const detector = new CpusysDetector();
@@ -102,7 +101,7 @@ export async function traceIotracing(req: TraceRequest): Promise<TraceResult> {
   const cfg = req.config.AutoTracing.IOTracing;
   const before = await readDiskstats();
   const started = performance.now();
-  const cap = await captureWithConfig(cfg, before, { containers: { list: () => req.containers } }, req.durationS, req.signal);
+  const cap = await captureWithConfig(cfg, before, req.containers, req.durationS, req.signal);
   const reason = busiest(before, await readDiskstats(), (performance.now() - started) / 1000);
   return { data: iotracingData(reason, cap), headline: reason.summary };
 }
