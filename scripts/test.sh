@@ -13,7 +13,8 @@ fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # Files run one after another: integration tests start daemons and load BPF programs on this one kernel.
-"$BUN" test "$@" 2>&1 | tee "$log"
+# The per-test timeout is generous because those tests wait for real kernel activity (bunfig.toml cannot set it).
+"$BUN" test --timeout 120000 "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 
 count() { grep -Eo "^ *[0-9]+ $1\$" "$log" | tail -1 | grep -Eo '[0-9]+' || echo 0; }
