@@ -88,9 +88,9 @@ function isExtension(path: string, docs: Map<string, string>, doc: string): bool
 
 /** What a SIGHUP does to a key (src/daemon/daemon.ts watchReload and the readers of ctx.config). */
 export function reloadOf(path: string): string {
-  if (path === "Log.Level") return "live";
+  if (path === "Log.Level" || path === "Log.File") return "live";
   if (path === "EventsWatch.MaxClients" || path === "EventsWatch.KeepAliveInterval") return "live (next client)";
-  if (/^(BlackList|HTTPServer|Storage|Pod|RuntimeCgroup)\b/.test(path)) return "restart (logged)";
+  if (/^(BlackList|BtfPath|HTTPServer|Storage|Pod|RuntimeCgroup)\b/.test(path)) return "restart (logged)";
   if (/^(AutoTracing|EventTracing|MetricCollector)\b/.test(path)) return "live";
   return "restart";
 }

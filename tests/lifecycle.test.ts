@@ -1,6 +1,6 @@
 // Daemon lifecycle from the built binary: dry run, graceful stop, single instance, port in use, SIGHUP reload, HTTP basics.
 import { describe, expect, test } from "bun:test";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "bun";
 import { runBinary, scrape, startDaemon, workDir } from "./support/daemon";
@@ -66,6 +66,19 @@ describe("lifecycle", () => {
     expect(out).toContain('msg="config reloaded"');
     expect(out).toMatch(/config reload rejected.*Nope/);
   });
+});
+
+test("SIGHUP moves logging to a newly configured Log.File", async () => {
+  const d = await startDaemon();
+  const configPath = join(d.dir, "huatuo-bamai.conf");
+  const logFile = join(d.dir, "agent.log");
+  writeFileSync(configPath, `[HTTPServer]\nListenAddress = "127.0.0.1:${d.port}"\n[Log]\nFile = "${logFile}"\n`);
+  d.proc.kill("SIGHUP");
+  await Bun.sleep(300);
+  expect(await d.stop()).toBe(0);
+  const written = readFileSync(logFile, "utf8");
+  expect(written).toContain('msg="config reloaded"');
+  expect(written).toContain("msg=stopped");
 });
 
 describe("http", () => {

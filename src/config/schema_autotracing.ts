@@ -62,7 +62,7 @@ const ioTracingSchema = section("iotracing: disk I/O bursts.", {
 
 const memoryBurstSchema = section("memburst: sudden host memory usage growth.", {
   DeltaMemoryBurst: int(100, "Growth % of memory usage over the window that triggers (100 = doubled).", positive),
-  DeltaAnonThreshold: int(70, "Anonymous memory growth % that triggers.", percent),
+  DeltaAnonThreshold: int(70, "Anonymous memory, as a percentage of MemTotal, that a burst must also reach.", percent),
   Interval: seconds(10, "Sampling interval of host memory usage"),
   IntervalTracing: seconds(1800, "Cooldown between two tracings"),
   SlidingWindowLength: int(

@@ -5,7 +5,7 @@ import type { Config } from "../config/schema";
 import { ConfigStore } from "../config/store";
 import { TracerManager } from "../framework/manager";
 import "../framework/catalog";
-import { Logger, parseLogLevel, setLogLevel } from "../log";
+import { Logger, parseLogLevel, setLogFile, setLogLevel } from "../log";
 import { startPodDiscovery } from "../pod/discovery";
 import { registerContainerRoutes } from "../server/containers";
 import { HttpServer } from "../server/http";
@@ -148,6 +148,7 @@ function watchReload(store: ConfigStore, opts: DaemonOptions, log: Logger): void
   process.on("SIGHUP", () => {
     try {
       const next = opts.reloadConfig();
+      if (next.Log.File !== store.get().Log.File) setLogFile(next.Log.File);
       store.set(next);
       if (!opts.logDebug) setLogLevel(parseLogLevel(next.Log.Level) ?? "info");
       log.info("config reloaded");
@@ -156,7 +157,7 @@ function watchReload(store: ConfigStore, opts: DaemonOptions, log: Logger): void
     }
   });
   store.onChange((next, prev) => {
-    for (const key of ["BlackList", "HTTPServer", "Storage", "Pod", "RuntimeCgroup"] as const) {
+    for (const key of ["BlackList", "BtfPath", "HTTPServer", "Storage", "Pod", "RuntimeCgroup"] as const) {
       if (JSON.stringify(next[key]) !== JSON.stringify(prev[key])) log.warn("config change needs a restart", { key });
     }
   });
