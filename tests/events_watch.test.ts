@@ -20,11 +20,12 @@ function curlWatch(url: string, body = "{}") {
 }
 
 /** Whether the exposition has a series `name` with these labels (among others, e.g. host and region) and value. */
-function hasSeries(exposition: string, name: string, labels: Record<string, string>, value: number): boolean {
+/** A series with these labels exists (with `value`, when given: live kernel events may move the others). */
+function hasSeries(exposition: string, name: string, labels: Record<string, string>, value?: number): boolean {
   return exposition.split("\n").some((line) => {
     if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) return false;
     const ok = Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`));
-    return ok && line.endsWith(` ${value}`);
+    return ok && (value === undefined || line.endsWith(` ${value}`));
   });
 }
 
@@ -89,8 +90,9 @@ describe("storage in the daemon", () => {
     const d = await startDaemon();
     const metrics = await scrape(d);
     const stored = { backend: "local_file", result: "stored", region: "test" };
-    expect(hasSeries(metrics, "huatuo_bamai_storage_documents_total", stored, 0)).toBe(true);
-    expect(hasSeries(metrics, "huatuo_bamai_storage_backlog_documents", { backend: "local_file" }, 0)).toBe(true);
+    // Real drops on this host (dropwatch) may already have been stored: only the series' presence is fixed.
+    expect(hasSeries(metrics, "huatuo_bamai_storage_documents_total", stored)).toBe(true);
+    expect(hasSeries(metrics, "huatuo_bamai_storage_backlog_documents", { backend: "local_file" })).toBe(true);
     expect(hasSeries(metrics, "huatuo_bamai_events_watch_dropped_total", { reason: "slow_client" }, 0)).toBe(true);
     await d.stop();
     expect(await d.output()).toMatch(/msg=storage backends=local_file disabled=false/);
@@ -111,7 +113,7 @@ describe("storage in the daemon", () => {
     const es = 'Address = "http://127.0.0.1:9"\nUsername = "elastic"\nPassword = "x"\n';
     const d = await startDaemon({ config: `[Storage.ES]\n${es}` });
     expect((await fetch(d.url("/healthz"))).status).toBe(204);
-    expect(hasSeries(await scrape(d), "huatuo_bamai_storage_backlog_documents", { backend: "elasticsearch" }, 0)).toBe(true);
+    expect(hasSeries(await scrape(d), "huatuo_bamai_storage_backlog_documents", { backend: "elasticsearch" })).toBe(true);
     await d.stop();
     expect(await d.output()).toMatch(/msg=storage backends="local_file,elasticsearch"/);
   });
