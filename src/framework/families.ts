@@ -195,15 +195,15 @@ export class FamilySet {
 const byName = new Intl.Collator().compare;
 
 class FamilyEmitter implements Emitter {
-  private readonly byName: Map<string, Columns>;
+  /** Prefix and families of this emitter's containers, found once for all of them. */
+  private inner?: { prefix: string; byName: Map<string, Columns> };
 
   constructor(
     private readonly set: FamilySet,
     private readonly prefix: string,
     private readonly scope: Scope,
-  ) {
-    this.byName = set.familiesUnder(prefix);
-  }
+    private readonly byName = set.familiesUnder(prefix),
+  ) {}
 
   gauge(name: string, help: string, value: number, labels?: Labels): void {
     this.scalar(name, help, "gauge", value, labels);
@@ -224,7 +224,13 @@ class FamilyEmitter implements Emitter {
   }
 
   forContainer(container: Container): Emitter {
-    return new FamilyEmitter(this.set, `${this.prefix}container_`, this.set.containerScope(container, this.scope));
+    const inner = (this.inner ??= this.containerFamilies());
+    return new FamilyEmitter(this.set, inner.prefix, this.set.containerScope(container, this.scope), inner.byName);
+  }
+
+  private containerFamilies(): { prefix: string; byName: Map<string, Columns> } {
+    const prefix = `${this.prefix}container_`;
+    return { prefix, byName: this.set.familiesUnder(prefix) };
   }
 
   private scalar(name: string, help: string, type: FamilyType, value: number, labels: Labels | undefined): void {
