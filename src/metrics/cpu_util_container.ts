@@ -59,14 +59,40 @@ async function readUsage(fs: CgroupFs, c: Container, v: 1 | 2): Promise<CpuUsage
   return stat === undefined || usage === undefined ? undefined : parseCpuacct(stat, usage);
 }
 
+/** CFS quota in cores and cpuset size of a container, undefined where unlimited. */
+interface Limits {
+  quota: number | undefined;
+  cpus: number | undefined;
+}
+
+async function readLimits(fs: CgroupFs, c: Container, v: 1 | 2): Promise<Limits> {
+  const cpusetFile = v === 2 ? "cpuset.cpus.effective" : "cpuset.cpus";
+  const [quota, cpuset] = await Promise.all([readQuota(fs, c, v), fs.read(c, "cpuset", cpusetFile)]);
+  return { quota, cpus: cpuset ? countCpuList(cpuset) : undefined };
+}
+
+/**
+ * Limits per Container object. They change only when a pod is resized, and the pod layer makes new objects on every
+ * sync (10 s), so three of a container's five CPU files are read once per sync rather than on every scrape.
+ */
+const limitsOf = new WeakMap<Container, Promise<Limits>>();
+
+function cachedLimits(fs: CgroupFs, c: Container, v: 1 | 2): Promise<Limits> {
+  let limits = limitsOf.get(c);
+  if (!limits) {
+    limitsOf.set(c, (limits = readLimits(fs, c, v)));
+    limits.catch(() => limitsOf.delete(c));
+  }
+  return limits;
+}
+
 /** Usage and capacity of one container; undefined when its cgroup is gone. */
 export async function readContainerCpu(fs: CgroupFs, c: Container, hostCores: number): Promise<Reading | undefined> {
   const v = fs.dir(c, "cpuacct")?.version;
   if (v === undefined) return undefined;
-  const cpusetFile = v === 2 ? "cpuset.cpus.effective" : "cpuset.cpus";
-  const [usage, quota, cpuset] = await Promise.all([readUsage(fs, c, v), readQuota(fs, c, v), fs.read(c, "cpuset", cpusetFile)]);
+  const [usage, limits] = await Promise.all([readUsage(fs, c, v), cachedLimits(fs, c, v)]);
   if (!usage) return undefined;
-  return { usage, cores: containerCores(quota, cpuset ? countCpuList(cpuset) : undefined, hostCores) };
+  return { usage, cores: containerCores(limits.quota, limits.cpus, hostCores) };
 }
 
 interface State {
