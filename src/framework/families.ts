@@ -39,9 +39,6 @@ interface Scope {
   taken: ReadonlySet<string>;
 }
 
-/** For samples whose text is their whole `{...}` block: plain samples, histogram series, label clashes. */
-const RAW: Scope = { bare: "", open: "", close: "", labels: {}, taken: new Set() };
-
 function makeScope(labels: Labels, base: Labels, baseText: string): Scope {
   const own = renderLabels(labels);
   return {
@@ -58,10 +55,11 @@ const containerScopes = new WeakMap<Container, { baseText: string; scope: Scope 
 
 /** One family's samples, column by column. */
 class Columns {
-  readonly metricNames: string[] = [];
-  readonly scopes: Scope[] = [];
-  readonly texts: string[] = [];
+  /** Per sample: its scope when it has no labels of its own (the scope's text is shared), else its whole block. */
+  readonly blocks: Array<Scope | string> = [];
   readonly values: number[] = [];
+  /** Per sample name, kept only once one differs from the family's (histogram series). */
+  private names?: string[];
 
   constructor(
     readonly name: string,
@@ -69,36 +67,37 @@ class Columns {
     readonly type: FamilyType,
   ) {}
 
-  push(metricName: string, scope: Scope, text: string, value: number): void {
-    this.metricNames.push(metricName);
-    this.scopes.push(scope);
-    this.texts.push(text);
+  push(block: Scope | string, value: number, metricName = this.name): void {
+    if (metricName !== this.name) this.names ??= this.values.map(() => this.name);
+    this.names?.push(metricName);
+    this.blocks.push(block);
     this.values.push(value);
   }
 
   append(other: Columns): void {
-    for (let i = 0; i < other.values.length; i++) {
-      this.push(other.metricNames[i]!, other.scopes[i]!, other.texts[i]!, other.values[i]!);
-    }
+    for (let i = 0; i < other.values.length; i++) this.push(other.blocks[i]!, other.values[i]!, other.metricName(i));
+  }
+
+  metricName(i: number): string {
+    return this.names ? this.names[i]! : this.name;
   }
 
   block(i: number): string {
-    const text = this.texts[i]!;
-    const scope = this.scopes[i]!;
-    return text === "" ? scope.bare : scope.open + text + scope.close;
+    const block = this.blocks[i]!;
+    return typeof block === "string" ? block : block.bare;
   }
 
   /** The family in the text format: HELP, TYPE, then one line per sample in emission order. */
   render(): string {
     let out = `# HELP ${this.name} ${escapeHelp(this.help)}\n# TYPE ${this.name} ${this.type}\n`;
     for (let i = 0; i < this.values.length; i++) {
-      out += `${this.metricNames[i]}${this.block(i)} ${formatValue(this.values[i]!)}\n`;
+      out += `${this.metricName(i)}${this.block(i)} ${formatValue(this.values[i]!)}\n`;
     }
     return out;
   }
 
   materialise(): Family {
-    const samples = this.values.map((value, i) => ({ metricName: this.metricNames[i]!, labels: parseLabelBlock(this.block(i)), value }));
+    const samples = this.values.map((value, i) => ({ metricName: this.metricName(i), labels: parseLabelBlock(this.block(i)), value }));
     return { name: this.name, help: this.help, type: this.type, samples };
   }
 }
@@ -133,7 +132,7 @@ export class FamilySet {
   /** Samples with complete label sets, printed as given (nothing added). */
   add(name: string, help: string, type: FamilyType, samples: Sample[]): void {
     const family = this.family(name, help, type);
-    for (const s of samples) family.push(s.metricName, RAW, labelBlock(renderLabels(s.labels)), s.value);
+    for (const s of samples) family.push(labelBlock(renderLabels(s.labels)), s.value, s.metricName);
   }
 
   /** Takes over the families of another set with the same base labels (a collector's, once it succeeded). */
@@ -217,10 +216,10 @@ class FamilyEmitter implements Emitter {
     const family = this.familyOf(name, help, "histogram");
     const block = this.blockOf(labels);
     const bucket = `${family.name}_bucket`;
-    for (const [le, count] of value.buckets) family.push(bucket, RAW, appendLabel(block, "le", formatBound(le)), count);
-    family.push(bucket, RAW, appendLabel(block, "le", "+Inf"), value.count);
-    family.push(`${family.name}_sum`, RAW, block, value.sum);
-    family.push(`${family.name}_count`, RAW, block, value.count);
+    for (const [le, count] of value.buckets) family.push(appendLabel(block, "le", formatBound(le)), count, bucket);
+    family.push(appendLabel(block, "le", "+Inf"), value.count, bucket);
+    family.push(block, value.sum, `${family.name}_sum`);
+    family.push(block, value.count, `${family.name}_count`);
   }
 
   forContainer(container: Container): Emitter {
@@ -236,8 +235,7 @@ class FamilyEmitter implements Emitter {
   private scalar(name: string, help: string, type: FamilyType, value: number, labels: Labels | undefined): void {
     const family = this.familyOf(name, help, type);
     const text = labels === undefined ? "" : sampleText(this.scope, labels);
-    if (text === undefined) family.push(family.name, RAW, this.set.mergedBlock(this.scope, labels!), value);
-    else family.push(family.name, this.scope, text, value);
+    family.push(text === "" ? this.scope : this.blockWith(labels!, text), value);
   }
 
   private familyOf(name: string, help: string, type: FamilyType): Columns {
@@ -249,8 +247,12 @@ class FamilyEmitter implements Emitter {
 
   private blockOf(labels: Labels | undefined): string {
     const text = labels === undefined ? "" : sampleText(this.scope, labels);
-    if (text === undefined) return this.set.mergedBlock(this.scope, labels!);
-    return text === "" ? this.scope.bare : this.scope.open + text + this.scope.close;
+    return text === "" ? this.scope.bare : this.blockWith(labels!, text);
+  }
+
+  /** The block of a sample with labels of its own (`text`, or undefined when they clash with the scope's). */
+  private blockWith(labels: Labels, text: string | undefined): string {
+    return text === undefined ? this.set.mergedBlock(this.scope, labels) : this.scope.open + text + this.scope.close;
   }
 }
 
