@@ -88,6 +88,9 @@ describe("summaries", () => {
     );
     const drop = { type: "common_drop", comm: "kubelet", pid: 1, saddr: "10.0.0.1", sport: 8080, daddr: "10.0.0.2", dport: 49000, sk_state: "ESTABLISHED" };
     expect(summarize("dropwatch", drop)).toBe("type=common_drop 10.0.0.1:8080 > 10.0.0.2:49000 state=ESTABLISHED kubelet(1)");
+    expect(summarize("dropwatch", { ...drop, drop_reason: "NO_SOCKET" })).toBe(
+      "type=common_drop reason=NO_SOCKET 10.0.0.1:8080 > 10.0.0.2:49000 state=ESTABLISHED kubelet(1)",
+    );
     expect(summarize("softirq_tracing", { comm: "agent", pid: 5, cpu: 1, offtime: 237328905 })).toBe("agent(5) cpu=1 offtime=237.3ms");
     expect(summarize("cpusys", { pid: 1, flamedata: [{}], reason: "sys high" })).toBe('pid=1 reason="sys high"');
   });

@@ -39,7 +39,7 @@ const PARTS: Record<string, Part[]> = {
   oom: [actor("victim", "victim"), actor("trigger", "trigger"), field("victim_container_hostname", "container")],
   memory_reclaim_events: [task, nsAsMs("deltatime")],
   ras: [field("event"), field("type"), field("dev")],
-  dropwatch: [field("type"), tuple, field("sk_state", "state"), task],
+  dropwatch: [field("type"), field("drop_reason", "reason"), tuple, field("sk_state", "state"), task],
   net_rx_latency: [field("where"), field("latency_ms"), tuple, task],
   netdev_events: [field("ifname"), field("linkstatus"), field("start")],
   netdev_bonding_lacp: [firstLine("content")],
