@@ -55,9 +55,7 @@ describe("cgroup v2 (unified) containers", () => {
     const stat = await fs.read(app, "cpu", "cpu.stat");
     const usage = Number(/^usage_usec (\d+)$/m.exec(stat!)![1]);
     expect(usage).toBeGreaterThan(50_000);
-    // Concurrent readers of one file share one read; a later read sees the burner's progress.
-    const [x, y] = [fs.read(app, "cpu", "cpu.stat"), fs.read(app, "cpu", "cpu.stat")];
-    expect(x).toBe(y);
+    // The file stays open between reads (kernfs renders it afresh each time): a later read sees the burner's progress.
     await Bun.sleep(50);
     expect(await fs.read(app, "cpu", "cpu.stat")).not.toBe(stat);
     expect(await fs.read(app, "memory", "no.such.file")).toBeUndefined();

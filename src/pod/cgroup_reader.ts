@@ -1,10 +1,10 @@
 // The collectors' way into container cgroups: the path of a controller file for a container (v1 or v2), and reads
-// joined across collectors: the collectors of a scrape start together, so a file several of them need is read once.
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+// that keep kernfs files open between scrapes (cgroup_files.ts).
+import { existsSync, statfsSync } from "node:fs";
 import { join } from "node:path";
 import { getRootPrefix } from "../procfs/root";
 import { controllerDir, detectLayout, type CgroupLayout } from "./cgroup";
+import { CgroupFiles } from "./cgroup_files";
 import type { Container } from "./types";
 
 /** A container, or a cgroup path relative to the hierarchy root ("" = the root cgroup, i.e. the host). */
@@ -17,8 +17,9 @@ export interface CgroupDir {
 }
 
 export class CgroupFs {
-  /** Reads in flight by path. Finished reads are dropped at once: a later scrape must see fresh values. */
-  private readonly inFlight = new Map<string, Promise<string | undefined>>();
+  private readonly files = new CgroupFiles();
+  /** Per controller: whether its hierarchy is a cgroup filesystem (kernfs) rather than, say, a test's fixture tree. */
+  private readonly kernfs = new Map<string, boolean>();
   /** Directories of a Container per controller, as long as the object lives (a pod sync makes new ones). */
   private readonly dirs = new WeakMap<Container, Map<string, CgroupDir | undefined>>();
   /**
@@ -51,21 +52,33 @@ export class CgroupFs {
 
   /**
    * Text of a cgroup file, undefined when the controller, the cgroup or the file is absent (a container that just
-   * exited, a file this kernel lacks). A caller asking while the same file is being read joins that read.
+   * exited, a file this kernel lacks). Read synchronously: a kept-open kernfs file costs a few microseconds.
    */
   read(target: CgroupTarget, controller: string, file: string): Promise<string | undefined> {
     const dir = this.dir(target, controller);
     const key = `${controller}/${file}`;
     if (dir === undefined || this.absent.has(key)) return Promise.resolve(undefined);
-    const path = `${dir.path}/${file}`;
-    const pending = this.inFlight.get(path);
-    if (pending) return pending;
-    const text = readCgroupText(path, () => this.notFound(target, dir, key)).finally(() => this.inFlight.delete(path));
-    this.inFlight.set(path, text);
-    return text;
+    try {
+      const text = this.files.read(`${dir.path}/${file}`, this.keepOpen(controller, file));
+      if (text === undefined) this.notFound(target, dir, key);
+      return Promise.resolve(text);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
-  /** Remembers a missing file when the kernel lacks it, not when the cgroup itself went away meanwhile. */
+  /**
+   * Pid lists are the exception among kernfs files: v1 caches one per open file for a second after each read, so
+   * they are opened afresh every time.
+   */
+  private keepOpen(controller: string, file: string): boolean {
+    if (PID_LISTS.has(file)) return false;
+    let kernfs = this.kernfs.get(controller);
+    if (kernfs === undefined) this.kernfs.set(controller, (kernfs = isCgroupMount(controllerDir(this.layout, controller)?.root)));
+    return kernfs;
+  }
+
+  /** Remembers a missing file when the kernel lacks it, not when the cgroup itself went away. */
   private notFound(target: CgroupTarget, dir: CgroupDir, key: string): void {
     const rel = typeof target === "string" ? target : target.cgroupPath;
     // The root cgroup (the host) has files its children lack and the other way round.
@@ -73,17 +86,15 @@ export class CgroupFs {
   }
 }
 
-/** ENODEV is what reading a file of a cgroup being removed returns (kernfs deactivated node); it means "gone". */
-const GONE = new Set(["ENOENT", "ENOTDIR", "ENODEV", "ESRCH"]);
+const PID_LISTS = new Set(["tasks", "cgroup.procs", "cgroup.threads"]);
+/** statfs f_type of cgroup (v1) and cgroup2 mounts. */
+const CGROUP_MAGIC = new Set([0x27e0eb, 0x63677270]);
 
-async function readCgroupText(path: string, onNotFound: () => void): Promise<string | undefined> {
+function isCgroupMount(root: string | undefined): boolean {
   try {
-    return await readFile(path, "utf8");
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? "";
-    if (!GONE.has(code)) throw err;
-    if (code === "ENOENT") onNotFound();
-    return undefined;
+    return root !== undefined && CGROUP_MAGIC.has(statfsSync(root).type);
+  } catch {
+    return false;
   }
 }
 
