@@ -5,7 +5,7 @@
 import type { Emitter } from "../framework/types";
 import type { CgroupFs } from "../pod/cgroup_reader";
 import type { Container } from "../pod/types";
-import { procPath, readTextIfExists } from "../procfs/root";
+import { procPath, readTextIfExistsSync } from "../procfs/root";
 
 export interface TaskCounts {
   nrRunning: number;
@@ -37,7 +37,7 @@ export async function readContainerTasks(fs: CgroupFs, c: Container): Promise<Ta
   const list = v === undefined ? undefined : await fs.read(c, "cpu", v === 1 ? "tasks" : "cgroup.threads");
   if (list === undefined) return undefined;
   const tids = list.split("\n").filter((t) => /^\d+$/.test(t));
-  const stats = await Promise.all(tids.map((tid) => readTextIfExists(procPath(tid, "stat"))));
+  const stats = tids.map((tid) => readTextIfExistsSync(procPath(tid, "stat")));
   return countStates(stats.flatMap((s) => (s === undefined ? [] : [statState(s)])));
 }
 

@@ -49,6 +49,16 @@ export async function readTextIfExists(path: string): Promise<string | undefined
   }
 }
 
+/** readTextIfExists without the thread pool: cheaper for the many tiny files of one scrape (a task's stat). */
+export function readTextIfExistsSync(path: string): string | undefined {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
 export function listDir(path: string): string[] {
   try {
     return readdirSync(path);
