@@ -4,6 +4,7 @@
 import type { Container } from "../pod/types";
 import { containerLabels } from "../pod/types";
 import { appendLabel, labelBlock, parseLabelBlock, renderLabels } from "./labels";
+import type { TextBytes } from "./text_bytes";
 import type { Emitter, HistogramValue, Labels } from "./types";
 
 export type FamilyType = "gauge" | "counter" | "histogram";
@@ -183,10 +184,18 @@ export class FamilySet {
 
   /** Every family in the text format, sorted by name; samples keep their emission order. */
   render(): string {
-    const names = [...this.families.keys()].sort(byName);
     let out = "";
-    for (const name of names) out += this.families.get(name)!.render();
+    for (const name of this.sortedNames()) out += this.families.get(name)!.render();
     return out;
+  }
+
+  /** The same text as UTF-8, a family at a time: large scrapes never build one huge string. */
+  writeTo(out: TextBytes): void {
+    for (const name of this.sortedNames()) out.write(this.families.get(name)!.render());
+  }
+
+  private sortedNames(): string[] {
+    return [...this.families.keys()].sort(byName);
   }
 }
 

@@ -3,6 +3,7 @@
 import client from "prom-client";
 import { FamilySet, METRIC_PREFIX, type Family } from "../framework/families";
 import type { ScrapeResult } from "../framework/manager";
+import { TextBytes } from "../framework/text_bytes";
 
 function scrapeMetaFamilies(result: ScrapeResult, baseLabels: Record<string, string>): Family[] {
   const duration: Family = {
@@ -32,18 +33,27 @@ export function formatFamilies(families: Family[]): string {
   return set.render();
 }
 
+/** Size of the last exposition: the next one is probably as large, so its buffer is allocated once. */
+let lastBytes = 64 * 1024;
+
 /**
- * The whole scrape: collector families, `extra` and the per-collector meta-metrics sorted together by name, written
- * directly rather than through prom-client to keep per-scrape garbage low. Adds to `result.set`, which is per scrape.
+ * The whole scrape as UTF-8: collector families, `extra` and the per-collector meta-metrics sorted together by name,
+ * written directly rather than through prom-client to keep per-scrape garbage low, then the self registry. Adds to
+ * `result.set`, which is per scrape.
  */
 export async function renderExposition(
   result: ScrapeResult,
   baseLabels: Record<string, string>,
   selfRegistry: client.Registry,
   extra: Family[] = [],
-): Promise<string> {
+): Promise<Uint8Array<ArrayBuffer>> {
   for (const f of [...extra, ...scrapeMetaFamilies(result, baseLabels)]) result.set.add(f.name, f.help, f.type, f.samples);
-  return result.set.render() + (await selfRegistry.metrics());
+  const out = new TextBytes(lastBytes + (lastBytes >> 3));
+  result.set.writeTo(out);
+  out.write(await selfRegistry.metrics());
+  const bytes = out.bytes();
+  lastBytes = bytes.length;
+  return bytes;
 }
 
 export const EXPOSITION_CONTENT_TYPE = client.Registry.PROMETHEUS_CONTENT_TYPE;

@@ -19,15 +19,15 @@ export function registerCoreRoutes(server: HttpServer, deps: CoreRouteDeps): voi
   server.route("GET", "/metrics", async (req) => {
     const result = await deps.manager.collect(deps.baseLabels, { timeoutMs: deps.collectorTimeoutMs });
     const extra = [tracerUpFamily(deps.manager.statuses(), deps.baseLabels)];
-    const text = await renderExposition(result, deps.baseLabels, deps.selfMetrics.registry, extra);
+    const body = await renderExposition(result, deps.baseLabels, deps.selfMetrics.registry, extra);
     const headers: Record<string, string> = { "content-type": EXPOSITION_CONTENT_TYPE };
     if (/\bgzip\b/.test(req.headers.get("accept-encoding") ?? "")) {
       headers["content-encoding"] = "gzip";
       // The fastest level: exposition text still shrinks ~30x, at a third of the default level's CPU (40 ms → 12 ms
       // for 24 MB with 500 containers).
-      return new Response(gzipSync(text, { level: 1 }), { headers });
+      return new Response(gzipSync(body, { level: 1 }), { headers });
     }
-    return new Response(text, { headers });
+    return new Response(body, { headers });
   });
   server.route("GET", "/healthz", () => new Response(null, { status: 204 }));
   server.route("GET", "/readyz", () => new Response(null, { status: 204 }));
