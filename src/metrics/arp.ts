@@ -3,7 +3,7 @@
 // own namespace (/proc/<initPid>/net/arp).
 import { registerTracer } from "../framework/registry";
 import { UnsupportedError, type Emitter, type MetricCollector, type TracerContext } from "../framework/types";
-import { pathExists, procPath, readTextAsync } from "../procfs/root";
+import { pathExists, procPath, readTextAsync, readTextSync } from "../procfs/root";
 import { normalContainers, readEachNetns } from "./containers";
 
 /** Entries in a /proc/<pid>/net/arp text: its lines after the header. */
@@ -26,7 +26,7 @@ export function parseArpCacheEntries(text: string): number {
 
 /** ARP entries of process `pid`'s namespace; a container's is `/proc/<initPid>/net/arp`. */
 export async function readArpEntries(pid: number): Promise<number> {
-  return countArpEntries(await readTextAsync(procPath(String(pid), "net", "arp")));
+  return countArpEntries(readTextSync(procPath(String(pid), "net", "arp")));
 }
 
 class ArpCollector implements MetricCollector {

@@ -5,7 +5,7 @@
 import { registerTracer } from "../framework/registry";
 import type { Emitter, MetricCollector, TracerContext } from "../framework/types";
 import { dumpLinks, type LinkStats64 } from "../procfs/netlink";
-import { procPath, readTextAsync } from "../procfs/root";
+import { procPath, readTextSync } from "../procfs/root";
 import { normalContainers, readEachNetns } from "./containers";
 import { passesFilter } from "./filter";
 
@@ -70,7 +70,7 @@ export function netlinkCounters(device: string, stats: LinkStats64): DeviceCount
 
 /** The network devices of process `pid`'s namespace; a container's is `/proc/<initPid>/net/dev`. */
 export async function readNetDev(pid: number): Promise<DeviceCounters[]> {
-  return parseNetDev(await readTextAsync(procPath(String(pid), "net", "dev")));
+  return parseNetDev(readTextSync(procPath(String(pid), "net", "dev")));
 }
 
 /** A namespace's series after the device filter: built once, shared by every container of the pod. */

@@ -3,12 +3,37 @@
 // filtered by [MetricCollector.Netstat].
 import { registerTracer } from "../framework/registry";
 import type { Emitter, MetricCollector, TracerContext } from "../framework/types";
-import { procPath, readTextAsync } from "../procfs/root";
+import { procPath, readTextSync } from "../procfs/root";
 import { normalContainers, readEachNetns } from "./containers";
 import { passesFilter } from "./filter";
 
 /** The protocols exported, as the original: the other sections (Ip, Icmp, Udp, IpExt, MPTcpExt) are skipped. */
 const PROTOCOLS = new Set(["Tcp", "TcpExt"]);
+
+interface SnmpPair {
+  /** The section name without its colon. */
+  proto: string;
+  /** The names line as printed, the same in every namespace of this kernel. */
+  header: string;
+  names: string[];
+  values: string[];
+}
+
+/** The `Proto: Name1 Name2 ...` / `Proto: v1 v2 ...` line pairs of net/snmp or net/netstat, checked. */
+function snmpPairs(text: string): SnmpPair[] {
+  const pairs: SnmpPair[] = [];
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    const header = lines[i]!.trim();
+    const [proto = "", ...names] = header.split(/\s+/);
+    const [valueProto, ...values] = lines[i + 1]!.trim().split(/\s+/);
+    if (!proto.endsWith(":") || valueProto !== proto || names.length !== values.length) {
+      throw new Error(`netstat: malformed section ${JSON.stringify(proto)} at line ${i + 1}`);
+    }
+    pairs.push({ proto: proto.slice(0, -1), header, names, values });
+  }
+  return pairs;
+}
 
 /**
  * Parses the paired-line format of net/snmp and net/netstat: a `Proto: Name1 Name2 ...` line followed by
@@ -16,33 +41,32 @@ const PROTOCOLS = new Set(["Tcp", "TcpExt"]);
  */
 export function parseSnmpPairs(text: string): Map<string, Map<string, number>> {
   const sections = new Map<string, Map<string, number>>();
-  const lines = text.split("\n").filter((l) => l.trim() !== "");
-  for (let i = 0; i + 1 < lines.length; i += 2) {
-    const [proto = "", ...names] = (lines[i] ?? "").trim().split(/\s+/);
-    const [valueProto, ...values] = (lines[i + 1] ?? "").trim().split(/\s+/);
-    if (!proto.endsWith(":") || valueProto !== proto || names.length !== values.length) {
-      throw new Error(`netstat: malformed section ${JSON.stringify(proto)} at line ${i + 1}`);
-    }
+  for (const { proto, names, values } of snmpPairs(text)) {
     // IcmpMsg repeats its pair every 16 fields, so a section may span several pairs.
-    const section = sections.get(proto.slice(0, -1)) ?? new Map<string, number>();
+    const section = sections.get(proto) ?? new Map<string, number>();
     names.forEach((name, j) => section.set(name, Number(values[j])));
-    sections.set(proto.slice(0, -1), section);
+    sections.set(proto, section);
   }
   return sections;
 }
 
+/** `<Proto>_<Field>` names per header line: every namespace prints the same lines, so each is worked out once. */
+const namesOfHeader = new Map<string, string[]>();
+
+function seriesNames({ proto, header, names }: SnmpPair): string[] {
+  let keys = namesOfHeader.get(header);
+  if (!keys) namesOfHeader.set(header, (keys = names.map((name) => `${proto}_${name}`)));
+  return keys;
+}
+
 /** The `<Proto>_<Field>` values of a namespace, from both files. */
 export async function readNetstat(pid: number): Promise<Map<string, number>> {
-  const texts = await Promise.all([
-    readTextAsync(procPath(String(pid), "net", "netstat")),
-    readTextAsync(procPath(String(pid), "net", "snmp")),
-  ]);
+  const texts = [readTextSync(procPath(String(pid), "net", "netstat")), readTextSync(procPath(String(pid), "net", "snmp"))];
   const values = new Map<string, number>();
-  for (const text of texts) {
-    for (const [proto, fields] of parseSnmpPairs(text)) {
-      if (!PROTOCOLS.has(proto)) continue;
-      for (const [field, value] of fields) values.set(`${proto}_${field}`, value);
-    }
+  for (const pair of texts.flatMap(snmpPairs)) {
+    if (!PROTOCOLS.has(pair.proto)) continue;
+    const names = seriesNames(pair);
+    for (let j = 0; j < names.length; j++) values.set(names[j]!, Number(pair.values[j]));
   }
   return values;
 }
@@ -50,10 +74,19 @@ export async function readNetstat(pid: number): Promise<Map<string, number>> {
 /** A namespace's series after the filter, with their help: built once, shared by every container of the pod. */
 type Series = Array<[name: string, help: string, value: number]>;
 
+/** Help text per series name (a fixed set of kernel counters). */
+const helps = new Map<string, string>();
+
+function helpOf(name: string): string {
+  let help = helps.get(name);
+  if (help === undefined) helps.set(name, (help = `statistic ${name.replace("_", "")}.`));
+  return help;
+}
+
 function netstatSeries(values: Map<string, number>, included: string, excluded: string): Series {
   const series: Series = [];
   for (const [name, value] of values) {
-    if (passesFilter(name, included, excluded)) series.push([name, `statistic ${name.replace("_", "")}.`, value]);
+    if (passesFilter(name, included, excluded)) series.push([name, helpOf(name), value]);
   }
   return series;
 }

@@ -3,7 +3,7 @@
 import { DataType, load, open } from "ffi-rs";
 import { registerTracer } from "../framework/registry";
 import type { Emitter, MetricCollector, TracerContext } from "../framework/types";
-import { procPath, readTextAsync } from "../procfs/root";
+import { procPath, readTextSync } from "../procfs/root";
 import { normalContainers, readEachNetns } from "./containers";
 
 export interface Sockstat {
@@ -33,7 +33,7 @@ export function parseSockstat(text: string): Sockstat {
 }
 
 export async function readSockstat(pid: number): Promise<Sockstat> {
-  return parseSockstat(await readTextAsync(procPath(String(pid), "net", "sockstat")));
+  return parseSockstat(readTextSync(procPath(String(pid), "net", "sockstat")));
 }
 
 let cachedPageSize: number | undefined;
