@@ -19,12 +19,16 @@ interface SnmpPair {
   values: string[];
 }
 
-/** The `Proto: Name1 Name2 ...` / `Proto: v1 v2 ...` line pairs of net/snmp or net/netstat, checked. */
-function snmpPairs(text: string): SnmpPair[] {
+/**
+ * The `Proto: Name1 Name2 ...` / `Proto: v1 v2 ...` line pairs of net/snmp or net/netstat, checked; with `wanted`,
+ * only those sections are split (a namespace's files are mostly sections nobody exports).
+ */
+function snmpPairs(text: string, wanted?: ReadonlySet<string>): SnmpPair[] {
   const pairs: SnmpPair[] = [];
   const lines = text.split("\n").filter((l) => l.trim() !== "");
   for (let i = 0; i + 1 < lines.length; i += 2) {
     const header = lines[i]!.trim();
+    if (wanted && !wanted.has(header.slice(0, header.indexOf(":")))) continue;
     const [proto = "", ...names] = header.split(/\s+/);
     const [valueProto, ...values] = lines[i + 1]!.trim().split(/\s+/);
     if (!proto.endsWith(":") || valueProto !== proto || names.length !== values.length) {
@@ -63,8 +67,7 @@ function seriesNames({ proto, header, names }: SnmpPair): string[] {
 export async function readNetstat(pid: number): Promise<Map<string, number>> {
   const texts = [readTextSync(procPath(String(pid), "net", "netstat")), readTextSync(procPath(String(pid), "net", "snmp"))];
   const values = new Map<string, number>();
-  for (const pair of texts.flatMap(snmpPairs)) {
-    if (!PROTOCOLS.has(pair.proto)) continue;
+  for (const pair of texts.flatMap((text) => snmpPairs(text, PROTOCOLS))) {
     const names = seriesNames(pair);
     for (let j = 0; j < names.length; j++) values.set(names[j]!, Number(pair.values[j]));
   }
