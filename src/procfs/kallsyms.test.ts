@@ -34,6 +34,11 @@ describe("Kallsyms", () => {
     expect(table.range("missing")).toBeUndefined();
   });
 
+  test("a module name after a space instead of the kernel's tab", () => {
+    const spaced = Kallsyms.parse("ffffffffc0002000 t mlx_poll_cq [mlx5_core]\nffffffffc0002400 t mlx_next [mlx5_core]\n");
+    expect(spaced.format(0xffffffffc0002012n)).toBe("mlx_poll_cq+0x12/0x400 [mlx5_core]");
+  });
+
   test("addresses hidden by kptr_restrict give an empty table", () => {
     const hidden = Kallsyms.parse("0000000000000000 T _stext\n0000000000000000 t foo\n");
     expect(hidden.size).toBe(0);

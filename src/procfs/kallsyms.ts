@@ -23,7 +23,7 @@ const MAX_SYMBOL_BYTES = 1 << 20;
 const TEXT_TYPES = new Set(["t", "T", "w", "W"]);
 
 const TWO_POW_32 = 4294967296;
-const TAB = 9;
+const isSeparator = (c: number) => c === 9 || c === 32;
 
 /** Columns filled while scanning the text, one row per text symbol, in file order. */
 class Rows {
@@ -54,8 +54,9 @@ class Rows {
     const nameStart = space + 3;
     let nameEnd = nameStart;
     // Scanned by hand within the line: indexOf("\t") would run on through the rest of the file for core symbols.
-    while (nameEnd < to && text.charCodeAt(nameEnd) !== TAB) nameEnd++;
-    const module = nameEnd < to ? text.slice(nameEnd + 1, to).replace(/^\[|\]$/g, "") : undefined;
+    // The kernel puts a tab before "[module]"; a space is accepted too, as any whitespace separates the fields.
+    while (nameEnd < to && !isSeparator(text.charCodeAt(nameEnd))) nameEnd++;
+    const module = nameEnd < to ? text.slice(nameEnd + 1, to).trim().replace(/^\[|\]$/g, "") || undefined : undefined;
     if (!this.modules.has(module)) this.modules.set(module, this.modules.size);
     const row = this.n++;
     this.hi[row] = hi;
