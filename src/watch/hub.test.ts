@@ -155,6 +155,15 @@ describe("WatchHub", () => {
     expect(messages.length).toBe(2);
   });
 
+  test("an id from an earlier run after this run's first events left the backlog: those are counted as gap", async () => {
+    const h = hub(5);
+    for (let i = 0; i < 8; i++) h.publish(doc("oom", i));
+    const messages = await drain(h.subscribe({}, String(FIRST - 500)));
+    expect(dataOf(messages[0]!).data).toMatchObject({ next_event_id: FIRST + 3, lost: null, reason: "agent_restarted" });
+    expect(messages.slice(1).map((m) => Number(m.id) - FIRST)).toEqual([3, 4, 5, 6, 7]);
+    expect(h.counters.dropped.gap).toBe(3);
+  });
+
   test("a malformed Last-Event-ID is ignored", async () => {
     const h = hub();
     h.publish(doc("oom", 0));

@@ -81,7 +81,8 @@ export class WatchHub {
   private gapNotice(last: number, oldest: number): string {
     const earlierRun = last < this.firstSeq - 1;
     const lost = earlierRun ? null : oldest - 1 - last;
-    if (lost !== null) this.counters.dropped.gap += lost;
+    // From an earlier run the total is unknown, but this run's events that already left the backlog are lost too.
+    this.counters.dropped.gap += lost ?? oldest - this.firstSeq;
     const reason = earlierRun ? "agent_restarted" : "backlog_exceeded";
     return noticeFrame("gap", this.opts.hostname, { last_event_id: last, next_event_id: oldest, lost, reason });
   }
