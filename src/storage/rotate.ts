@@ -12,9 +12,22 @@ function stamp(d: Date): string {
   return `${day}T${clock}.${pad(d.getMilliseconds(), 3)}`;
 }
 
-/** A free rotated name for `tracer` at `now`, moved a millisecond on while taken (fast rotations, clock steps). */
+/** The time a rotated file's name carries (local time), or undefined for another name. */
+function stampTime(name: string): number | undefined {
+  const m = /(\d{4})-(\d\d)-(\d\d)T(\d\d)-(\d\d)-(\d\d)\.(\d{3})$/.exec(name);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, sec, ms] = m.slice(1).map(Number) as [number, number, number, number, number, number, number];
+  return new Date(y, mo - 1, d, h, mi, sec, ms).getTime();
+}
+
+/**
+ * A rotated name for `tracer` at `now` that sorts after every existing one: names order the files, so a name is never
+ * reused or placed before a newer file, even when rotations come within a millisecond, after pruning freed an old
+ * name, or after the clock stepped back.
+ */
 export function rotatedName(dir: string, tracer: string, now: Date): string {
-  let t = now.getTime();
+  const newest = listRotated(dir, tracer).at(-1);
+  let t = Math.max(now.getTime(), newest ? (stampTime(newest) ?? 0) + 1 : 0);
   while (existsSync(join(dir, `${tracer}-${stamp(new Date(t))}`))) t++;
   return `${tracer}-${stamp(new Date(t))}`;
 }
