@@ -167,6 +167,7 @@ HB_API int hb_free(int h)
 	if (!hh)
 		return -EBADF;
 	hb_begin(hh);
+	hb_poller_free(hh);
 	hb_readers_free(hh);
 	for (i = 0; i < hh->nlinks; i++) {
 		for (j = 0; j < hh->links[i].n; j++)

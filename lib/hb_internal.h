@@ -3,6 +3,7 @@
 #ifndef HB_INTERNAL_H
 #define HB_INTERNAL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <bpf/libbpf.h>
@@ -26,6 +27,7 @@ struct hb_map {
 };
 
 struct hb_reader;
+struct hb_poller;
 
 struct hb_handle {
 	int used;
@@ -37,6 +39,7 @@ struct hb_handle {
 	int nmaps;
 	struct hb_reader **readers;
 	int nreaders;
+	struct hb_poller *poller;	/* started by hb_poll_start, on a handle without an object */
 	int err_no;
 	char err[HB_ERR_CAP];
 	char *log;			/* tail of libbpf messages, HB_LOG_CAP bytes */
@@ -55,5 +58,12 @@ int hb_possible_cpus(void);
 
 /* Release every reader of a handle (hb_reader.c). */
 void hb_readers_free(struct hb_handle *hh);
+/* Stop the poller thread of a handle and close its descriptors (hb_poll.c). */
+void hb_poller_free(struct hb_handle *hh);
+
+/* pthread_create and pthread_join at their oldest symbol versions (glibc_compat.c). */
+int compat_pthread_create(pthread_t *thread, const pthread_attr_t *attr, void *(*fn)(void *),
+			  void *arg);
+int compat_pthread_join(pthread_t thread, void **ret);
 
 #endif /* HB_INTERNAL_H */

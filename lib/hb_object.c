@@ -124,6 +124,28 @@ HB_API int hb_map_autocreate(int h, const char *name, int on)
 	return bpf_map__set_autocreate(map, on != 0) ? hb_fail(hh, EBUSY, "map %s", name) : 0;
 }
 
+HB_API int hb_ringbuf_per_cpu(int h, const char *name, uint32_t bytes_per_cpu)
+{
+	struct hb_handle *hh = hb_get(h);
+	struct bpf_map *map;
+	uint64_t want;
+	uint32_t size;
+
+	if (!hh)
+		return -EBADF;
+	hb_begin(hh);
+	map = hh->obj ? bpf_object__find_map_by_name(hh->obj, name) : NULL;
+	if (!map || bpf_map__type(map) != BPF_MAP_TYPE_RINGBUF)
+		return hb_fail(hh, ENOENT, "ring buffer %s: not in object", name);
+	want = (uint64_t)bytes_per_cpu * hb_possible_cpus();
+	/* a ring buffer is a power of two pages: the compiled size (one) or the next above want */
+	for (size = bpf_map__max_entries(map); size < want && size < (1u << 30); size <<= 1)
+		;
+	if (bpf_map__set_max_entries(map, size))
+		return hb_fail(hh, EBUSY, "ring buffer %s: size %u", name, size);
+	return size;
+}
+
 HB_API int hb_load(int h)
 {
 	struct hb_handle *hh = hb_get(h);

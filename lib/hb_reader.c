@@ -187,6 +187,18 @@ HB_API int hb_reader_lost(int h, int id, uint64_t *out)
 	return 0;
 }
 
+HB_API int hb_reader_fd(int h, int id)
+{
+	struct hb_handle *hh = hb_get(h);
+	struct hb_reader *r;
+
+	if (!hh)
+		return -EBADF;
+	hb_begin(hh);
+	r = get_reader(hh, id);
+	return r ? r->epfd : -ENOENT;
+}
+
 HB_API int hb_reader_close(int h, int id)
 {
 	struct hb_handle *hh = hb_get(h);

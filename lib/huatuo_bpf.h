@@ -10,14 +10,15 @@
  *  - libbpf's own messages never reach stderr: they are kept per handle (hb_log) and the first
  *    warning of the failing call is appended to the error message.
  *  - Strings are NUL-terminated UTF-8. Buffers are owned by the caller and written in place.
- *  - Not thread-safe: call from one thread.
+ *  - Not thread-safe: call from one thread. The library's own thread (hb_poll_start's) only waits
+ *    and writes to its pipe; it never calls into the caller.
  */
 #ifndef HUATUO_BPF_H
 #define HUATUO_BPF_H
 
 #include <stdint.h>
 
-#define HB_ABI_VERSION 1
+#define HB_ABI_VERSION 2
 #define HB_GLOBAL (-1)
 
 /* Attach kinds for hb_attach(). */
@@ -77,6 +78,12 @@ int hb_set_rodata(int h, const char *var, const void *val, uint32_t len);
 int hb_prog_autoload(int h, const char *prog, int on);
 /* A map left uncreated (e.g. a ring buffer before 5.8); code using it must be dead for this load. */
 int hb_map_autocreate(int h, const char *map, int on);
+/*
+ * Before load: grows a ring buffer map to hold bytes_per_cpu for every possible CPU (for programs
+ * rate-limited per CPU), rounded up to a power of two (at most 1 GiB), never below its compiled size;
+ * returns the size.
+ */
+int hb_ringbuf_per_cpu(int h, const char *map, uint32_t bytes_per_cpu);
 int hb_load(int h);
 
 /* Attach a loaded program; returns a link id. */
@@ -108,6 +115,21 @@ int hb_reader_open(int h, const char *map, uint32_t pages);
 int hb_reader_read(int h, int reader, void *buf, uint32_t cap, int timeout_ms);
 int hb_reader_lost(int h, int reader, uint64_t *out);
 int hb_reader_close(int h, int reader);
+/* The reader's epoll descriptor: readable when a record is waiting (for hb_poll_add). */
+int hb_reader_fd(int h, int reader);
+
+/*
+ * The poller of a handle without an object: a thread waits on every added descriptor and, when any
+ * is readable, writes their u32 tags (one write of up to 64) to a non-blocking pipe, then sleeps
+ * until armed again by writing a u64 1 to the arm eventfd, and interval_ms longer: a busy source
+ * is read in batches, while the first record after a quiet spell is reported at once. fds[0] = the
+ * pipe's read end, fds[1] = the arm eventfd; both stay owned by the handle (hb_free stops the
+ * thread and closes them). A pipe at end of file means the thread has stopped.
+ */
+int hb_poll_start(int h, int32_t *fds, int interval_ms);
+/* Tags are the caller's; UINT32_MAX is reserved. Descriptors are level-triggered. */
+int hb_poll_add(int h, int fd, uint32_t tag);
+int hb_poll_del(int h, int fd);
 
 /* Kernel feature probes: 1 supported, 0 not, -errno when the probe itself failed. */
 int hb_probe_map_type(int type);

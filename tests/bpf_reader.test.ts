@@ -1,7 +1,10 @@
 // Event readers and maps against the real kernel, driven by bpf/selftest.bpf.c (one event per write(2) of
-// this process): ring and perf buffers, a full caller buffer, counted losses, map operations, drain throughput.
+// this process): ring and perf buffers, a full caller buffer, counted losses, map operations, drain throughput,
+// and the shared event poller that wakes readers only when something is ready.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { closeSync, openSync, writeSync } from "node:fs";
+import { closeSync, constants, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { buildBpf, isRoot, rootOnly } from "./bpf_helpers";
 import type { BpfObject } from "../src/bpf/object";
 import type { SelftestEvent } from "../src/bpf/gen/selftest";
@@ -12,18 +15,20 @@ beforeAll(buildBpf);
 const { loadTracer } = await import("../src/bpf/loader");
 const { constant } = await import("../src/bpf/object");
 const { decodeSelftestEvent } = await import("../src/bpf/gen/selftest");
+const { loadNative } = await import("../src/bpf/native");
+const { MIN_REPORT_INTERVAL_MS, Poller } = await import("../src/bpf/poller");
 
 const devNull = openSync("/dev/null", "w");
 afterAll(() => closeSync(devNull));
 
 /** usePerf: the perf buffer path of kernels before 5.8 (the ring buffer map is then not even created). */
-function loadSelftest(usePerf: boolean, tgid = process.pid): Promise<BpfObject> {
+function loadSelftest(usePerf: boolean, tgid = process.pid, ringBytesPerCpu?: number): Promise<BpfObject> {
   return loadTracer(
     {
       object: "selftest",
       hooks: [{ name: "sys_enter_write", candidates: [{ kind: "tracepoint", program: "selftest_write", target: "syscalls/sys_enter_write" }] }],
       constants: { target_tgid: constant.u32(tgid) },
-      events: { ringbuf: "selftest_rb", perfbuf: "selftest_pb", perfFlag: "use_perf" },
+      events: { ringbuf: "selftest_rb", perfbuf: "selftest_pb", perfFlag: "use_perf", ringBytesPerCpu },
     },
     { noRingbuf: usePerf },
   );
@@ -61,6 +66,22 @@ describe.skipIf(!isRoot)(rootOnly("event readers"), () => {
       object.close();
     });
   }
+
+  test("a ring sized per CPU holds that much for every possible CPU, rounded up to a power of two", async () => {
+    const ringSize = async (bytesPerCpu?: number) => {
+      const object = await loadSelftest(false, process.pid, bytesPerCpu);
+      const { maxEntries, ncpus } = object.map("selftest_rb");
+      object.close();
+      return { maxEntries, ncpus };
+    };
+    const compiled = (await ringSize()).maxEntries;
+    const grown = await ringSize(compiled);
+    expect(grown.maxEntries).toBeGreaterThanOrEqual(compiled * grown.ncpus);
+    expect(grown.maxEntries).toBeLessThan(2 * compiled * grown.ncpus);
+    expect(Math.log2(grown.maxEntries) % 1).toBe(0);
+    // never below the compiled size
+    expect((await ringSize(64)).maxEntries).toBe(compiled);
+  });
 
   test("a small caller buffer takes several reads and loses nothing", async () => {
     const object = await loadSelftest(false);
@@ -113,22 +134,53 @@ describe.skipIf(!isRoot)(rootOnly("event readers"), () => {
     });
   }
 
-  test("pump drains in the background until aborted, without blocking the event loop", async () => {
-    const object = await loadSelftest(false);
-    const reader = object.reader("selftest_rb");
+  for (const usePerf of [false, true]) {
+    test(`${usePerf ? "perf" : "ring"} buffer: pump reads records as they come, until aborted, without blocking the event loop`, async () => {
+      const object = await loadSelftest(usePerf);
+      const reader = object.events({ perfPages: 64 });
+      const stop = new AbortController();
+      const events: SelftestEvent[] = [];
+      let lastAt = 0;
+      const pumping = reader.pump(decodeSelftestEvent, (e) => e.fd === devNull && events.push(e) && (lastAt = performance.now()), stop.signal);
+      let wroteAt = 0;
+      for (let i = 0; i < 5; i++) {
+        writes(100);
+        wroteAt = performance.now();
+        await Bun.sleep(20);
+      }
+      await Bun.sleep(MIN_REPORT_INTERVAL_MS + 100);
+      stop.abort();
+      await pumping;
+      expect(events.length).toBe(500);
+      // the last batch waited at most one report interval
+      expect(lastAt - wroteAt).toBeLessThan(MIN_REPORT_INTERVAL_MS + 50);
+      object.close();
+    });
+  }
+
+  test("perf buffer: a pump whose buffer fills reads on at once, not a report later", async () => {
+    const object = await loadSelftest(true);
+    const reader = object.events({ perfPages: 64, bufferBytes: 4096 });
     const stop = new AbortController();
-    const events: SelftestEvent[] = [];
-    const pumping = reader.pump(decodeSelftestEvent, (e) => e.fd === devNull && events.push(e), stop.signal, 10);
-    for (let i = 0; i < 5; i++) {
-      writes(100);
-      await Bun.sleep(20);
-    }
-    await Bun.sleep(50);
+    let received = 0;
+    const pumping = reader.pump(decodeSelftestEvent, (e) => e.fd === devNull && received++, stop.signal);
+    await Bun.sleep(20);
+    writes(1000);
+    // about 60 records fit one read: all of them come within one report, not one report per read
+    await Bun.sleep(MIN_REPORT_INTERVAL_MS + 100);
+    expect(received).toBe(1000);
     stop.abort();
     await pumping;
-    expect(events.length).toBe(500);
-    expect(object.programStats("selftest_write").runCount).toBeGreaterThanOrEqual(0);
     object.close();
+  });
+
+  test("closing a reader ends its pump", async () => {
+    const object = await loadSelftest(false);
+    const reader = object.reader("selftest_rb");
+    const pumping = reader.pump(decodeSelftestEvent, () => {}, new AbortController().signal);
+    await Bun.sleep(20);
+    object.close();
+    await pumping;
   });
 
   test("drain throughput into decoded objects", async () => {
@@ -194,5 +246,111 @@ describe.skipIf(!isRoot)(rootOnly("maps"), () => {
     expect(all.count).toBe(calls.maxEntries);
     expect(all.values.readBigUInt64LE(0)).toBeGreaterThanOrEqual(summed);
     object.close();
+  });
+});
+
+// Each test runs its own poller: the process's shared one may be resting after other tests' busy sources.
+describe("the event poller", () => {
+  const dir = mkdtempSync(join(tmpdir(), "poller-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** A FIFO opened for both ends: readable exactly while bytes wait in it. */
+  function fifo(name: string): { fd: number; take(): number } {
+    const path = join(dir, name);
+    Bun.spawnSync(["mkfifo", path]);
+    const fd = openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
+    const buf = Buffer.alloc(4096);
+    const take = () => {
+      try {
+        return readSync(fd, buf, 0, buf.length, null);
+      } catch {
+        return 0; // EAGAIN
+      }
+    };
+    return { fd, take };
+  }
+
+  const pollerThreads = () =>
+    readdirSync("/proc/self/task").filter((t) => {
+      try {
+        return readFileSync(`/proc/self/task/${t}/comm`, "utf8").trim() === "hb-poller";
+      } catch {
+        return false;
+      }
+    }).length;
+
+  test("a source is read as soon as it is readable and never while it is idle; the thread lives while watched", async () => {
+    const poller = new Poller(await loadNative());
+    const before = pollerThreads();
+    const source = fifo("idle");
+    const stop = new AbortController();
+    let calls = 0;
+    let bytes = 0;
+    let readAt = 0;
+    const watching = poller.watch(source.fd, () => {
+      calls++;
+      const n = source.take();
+      bytes += n;
+      if (n) readAt = performance.now();
+      return false;
+    }, stop.signal);
+    await Bun.sleep(300);
+    expect(calls).toBe(1); // the first look, then nothing while idle
+    expect(pollerThreads()).toBe(before + 1);
+    const wroteAt = performance.now();
+    writeSync(source.fd, "x");
+    await Bun.sleep(150);
+    expect(bytes).toBe(1);
+    expect(readAt - wroteAt).toBeLessThan(100);
+    stop.abort();
+    await watching;
+    expect(pollerThreads()).toBe(before);
+    closeSync(source.fd);
+  });
+
+  test("a steady stream is read in batches at least MIN_REPORT_INTERVAL_MS apart, nothing missed", async () => {
+    const poller = new Poller(await loadNative());
+    const source = fifo("steady");
+    const stop = new AbortController();
+    let calls = 0;
+    let bytes = 0;
+    const watching = poller.watch(source.fd, () => {
+      calls++;
+      bytes += source.take();
+      return false;
+    }, stop.signal);
+    const started = performance.now();
+    for (let i = 0; i < 100; i++) {
+      writeSync(source.fd, "y");
+      await Bun.sleep(5);
+    }
+    const elapsed = performance.now() - started;
+    await Bun.sleep(2 * MIN_REPORT_INTERVAL_MS);
+    stop.abort();
+    await watching;
+    expect(bytes).toBe(100);
+    expect(calls).toBeLessThanOrEqual(Math.ceil(elapsed / MIN_REPORT_INTERVAL_MS) + 2);
+    closeSync(source.fd);
+  });
+
+  test("a source that fails rejects its watch; the others keep being read", async () => {
+    const poller = new Poller(await loadNative());
+    const [bad, good] = [fifo("bad"), fifo("good")];
+    const stop = new AbortController();
+    let goodBytes = 0;
+    const failing = poller.watch(bad.fd, () => {
+      if (bad.take()) throw new Error("cannot parse");
+      return false;
+    }, stop.signal);
+    const watching = poller.watch(good.fd, () => ((goodBytes += good.take()), false), stop.signal);
+    writeSync(bad.fd, "z");
+    await expect(failing).rejects.toThrow("cannot parse");
+    writeSync(good.fd, "ok");
+    await Bun.sleep(MIN_REPORT_INTERVAL_MS + 100);
+    expect(goodBytes).toBe(2);
+    stop.abort();
+    await watching;
+    closeSync(bad.fd);
+    closeSync(good.fd);
   });
 });

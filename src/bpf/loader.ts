@@ -20,6 +20,11 @@ export interface EventChannel {
   perfbuf: string;
   /** The `.rodata` bool the programs test to output through the perf buffer instead. */
   perfFlag: string;
+  /**
+   * Ring bytes per possible CPU, for programs rate-limited per CPU: the ring then holds a whole second of every CPU's
+   * budget, bursts included (perf buffers are per CPU already).
+   */
+  ringBytesPerCpu?: number;
 }
 
 export interface TracerBpf {
@@ -87,6 +92,7 @@ function chooseEventMap(object: BpfObject, events: EventChannel | undefined, per
   if (!events) return;
   object.setConstant(events.perfFlag, constant.bool(perf));
   if (perf) object.setMapAutocreate(events.ringbuf, false);
+  else if (events.ringBytesPerCpu) object.sizeRingPerCpu(events.ringbuf, events.ringBytesPerCpu);
   object.eventMap = perf ? events.perfbuf : events.ringbuf;
 }
 

@@ -8,7 +8,7 @@ import { DataType, define, open } from "ffi-rs";
 import { embeddedAssets } from "./embedded";
 import { BpfError } from "./errors";
 
-const ABI_VERSION = 1;
+const ABI_VERSION = 2;
 const LIBRARY = "huatuo_bpf";
 const FILE_NAME = "libhuatuo_bpf.so";
 export const DEFAULT_LIB_DIR = "/run/huatuo-bamai/lib";
@@ -28,6 +28,7 @@ function bind() {
     hb_set_rodata: fn(I32, [I32, Str, Buf, U32]),
     hb_prog_autoload: fn(I32, [I32, Str, I32]),
     hb_map_autocreate: fn(I32, [I32, Str, I32]),
+    hb_ringbuf_per_cpu: fn(I32, [I32, Str, U32]),
     hb_load: fn(I32, [I32]),
     hb_attach: fn(I32, [I32, Str, I32, Str, U64]),
     hb_detach: fn(I32, [I32, I32]),
@@ -42,6 +43,10 @@ function bind() {
     hb_reader_read: fn(I32, [I32, I32, Buf, U32, I32]),
     hb_reader_lost: fn(I32, [I32, I32, Buf]),
     hb_reader_close: fn(I32, [I32, I32]),
+    hb_reader_fd: fn(I32, [I32, I32]),
+    hb_poll_start: fn(I32, [I32, Buf, I32]),
+    hb_poll_add: fn(I32, [I32, I32, U32]),
+    hb_poll_del: fn(I32, [I32, I32]),
     hb_probe_map_type: fn(I32, [I32]),
     hb_probe_prog_type: fn(I32, [I32]),
     hb_mount_tracefs: fn(I32, [Str]),

@@ -82,6 +82,11 @@ export class BpfObject {
     this.check(this.native.api.hb_map_autocreate(this.handle, map, on ? 1 : 0), `select map ${map}`);
   }
 
+  /** Before load: room for bytesPerCpu on every possible CPU in a ring buffer (never below its compiled size). */
+  sizeRingPerCpu(map: string, bytesPerCpu: number): number {
+    return this.check(this.native.api.hb_ringbuf_per_cpu(this.handle, map, bytesPerCpu), `size ring buffer ${map}`);
+  }
+
   load(): void {
     this.check(this.native.api.hb_load(this.handle), `load ${this.name}`);
   }

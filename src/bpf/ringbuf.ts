@@ -2,9 +2,12 @@
 // decoded in JavaScript; losses (kernel-side drops) are counted, never silent.
 import { nativeFailure } from "./errors";
 import type { Native } from "./native";
+import { pollerOf } from "./poller";
 
 const RECORD_HEADER = 8; // struct hb_record_hdr { u32 len; u32 cpu; }
 const NO_CPU = 0xffffffff;
+/** A perf record's size is a u16: a read that left more room than this found the perf buffer empty. */
+const MAX_PERF_RECORD = RECORD_HEADER + 0xffff;
 
 export interface ReaderOptions {
   /** Bytes drained per native call (default 1 MiB); a record larger than this could never be read. */
@@ -21,7 +24,10 @@ export class EventReader {
   private readonly buffer: Buffer;
   private readonly view: DataView;
   private readonly lostScratch = Buffer.alloc(8);
-  private closed = false;
+  /** Bytes the last read filled. */
+  private filled = 0;
+  /** Aborted by close(), which ends a pump before the reader's descriptor goes away. */
+  private readonly closing = new AbortController();
 
   constructor(
     private readonly native: Native,
@@ -45,7 +51,16 @@ export class EventReader {
       visit(this.view, offset + RECORD_HEADER, length, cpu === NO_CPU ? -1 : cpu);
       offset += (RECORD_HEADER + length + 7) & ~7;
     }
+    this.filled = offset;
     return count;
+  }
+
+  /**
+   * The last read may have stopped for want of room. A perf buffer is not reported ready again for what it still
+   * holds, so this decides whether to read on at once; a ring buffer stays ready (level-triggered) until empty.
+   */
+  get mayHoldMore(): boolean {
+    return this.filled + MAX_PERF_RECORD > this.buffer.length;
   }
 
   /** Like read, decoding each record. */
@@ -54,14 +69,15 @@ export class EventReader {
   }
 
   /**
-   * Drains until signal aborts without blocking the event loop: straight on while records keep coming,
-   * then every idleMs.
+   * Drains until signal aborts or the reader closes, without blocking the event loop: whenever the shared poller
+   * reports records ready, and straight on while they keep coming.
    */
-  async pump<T>(decode: Decoder<T>, onEvent: (event: T, cpu: number) => void, signal: AbortSignal, idleMs = 100) {
-    while (!signal.aborted && !this.closed) {
-      const count = this.drain(decode, onEvent);
-      await (count > 0 ? new Promise((resolve) => setImmediate(resolve)) : Bun.sleep(idleMs));
-    }
+  async pump<T>(decode: Decoder<T>, onEvent: (event: T, cpu: number) => void, signal: AbortSignal): Promise<void> {
+    if (signal.aborted || this.closing.signal.aborted) return;
+    const fd = this.native.api.hb_reader_fd(this.handle, this.id);
+    if (fd < 0) throw nativeFailure(`poll ${this.name}`, this.native.error(this.handle));
+    const ready = () => this.drain(decode, onEvent) > 0 && this.mayHoldMore;
+    await pollerOf(this.native).watch(fd, ready, AbortSignal.any([signal, this.closing.signal]));
   }
 
   /**
@@ -76,8 +92,8 @@ export class EventReader {
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.closing.signal.aborted) return;
+    this.closing.abort();
     this.native.api.hb_reader_close(this.handle, this.id);
   }
 }

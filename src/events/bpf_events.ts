@@ -74,6 +74,7 @@ export function bindThreshold(object: BpfObject, map: string, config: ConfigStor
   return config.onChange((next) => write(next));
 }
 
+/** Losses are looked up at most this often, and only after records came: a ring fills only while records come. */
 const LOST_CHECK_MS = 10_000;
 
 /**
@@ -89,15 +90,22 @@ export async function pumpEvents<T>(
 ): Promise<void> {
   const reader = object.events();
   let reported = 0;
-  const timer = setInterval(() => {
+  let timer: Timer | undefined;
+  const checkLost = () => {
+    timer = undefined;
     const lost = reader.lost();
     if (lost > reported) log.warn("kernel events lost: the ring buffer was full", { lost: lost - reported, total: lost });
     reported = lost;
-  }, LOST_CHECK_MS);
+  };
+  const onRecord = (event: T) => {
+    timer ??= setTimeout(checkLost, LOST_CHECK_MS);
+    handle(event, onEvent, log);
+  };
   try {
-    await reader.pump(decode, (event) => handle(event, onEvent, log), signal);
+    await reader.pump(decode, onRecord, signal);
   } finally {
-    clearInterval(timer);
+    clearTimeout(timer);
+    if (timer) checkLost();
     reader.close();
   }
 }

@@ -17,7 +17,6 @@ import { containerByNetns, EventStream, loadEventObject } from "./net_common";
 const NAME = "dropwatch";
 /** Drops reported per second, all CPUs together (the original's MaxEventsPerSecond default); 0 = unlimited. */
 export const MAX_EVENTS_PER_SECOND = 100;
-const SYMBOL_REFRESH_MS = 60_000;
 
 const candidate = (kind: HookKind, program: string) => ({ kind, program, target: "skb/kfree_skb" });
 
@@ -54,6 +53,9 @@ class Dropwatch {
   ) {}
 
   onEvent(e: DropwatchEvent): void {
+    // refreshed on use rather than on a timer (an idle agent does not re-read kallsyms): kernelSymbols() hands out
+    // its cached table and re-reads /proc/kallsyms once that is old, for the events after this one
+    void loadSymbols().then((symbols) => (this.symbols = symbols));
     const frames = stackFrames(e, this.symbols);
     const exclude = this.ctx.config.get().EventTracing.Dropwatch.ExcludedNeighInvalidate;
     if (noiseReason(frames, this.symbols.format(e.location), exclude)) {
@@ -67,10 +69,6 @@ class Dropwatch {
   /** Drops the rate limit refused, summed over CPUs. */
   rateLimited(): number {
     return Number(this.limited.lookup(new Uint8Array(4))?.readBigUInt64LE(0) ?? 0n);
-  }
-
-  async refreshSymbols(): Promise<void> {
-    this.symbols = await loadSymbols();
   }
 }
 
@@ -91,14 +89,7 @@ export async function createDropwatch(ctx: TracerContext, options: LoadOptions =
   return {
     hook: object.hook,
     collector: { collect: (emit) => emitCounters(emit, tracer, channel.lost) },
-    async run(signal) {
-      const timer = setInterval(() => void tracer.refreshSymbols(), SYMBOL_REFRESH_MS);
-      try {
-        await channel.pump(onEvent, signal);
-      } finally {
-        clearInterval(timer);
-      }
-    },
+    run: (signal) => channel.pump(onEvent, signal),
     close() {
       unsubscribe();
       object.close();

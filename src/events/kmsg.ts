@@ -3,6 +3,7 @@
 import { closeSync, constants, openSync, readSync } from "node:fs";
 import { devPath } from "../procfs/root";
 import { formatTracerTime } from "../storage/time";
+import { monoToWallOffsetNs } from "./net_libc";
 
 export interface KmsgRecord {
   /** Syslog level 0 (emerg) .. 7 (debug). */
@@ -32,9 +33,12 @@ export function unescapeKmsg(text: string): string {
   return text.replace(/\\x([0-9a-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }
 
-/** Wall-clock ms of boot: the kernel log's clock and CLOCK_MONOTONIC both leave out suspend. */
+/**
+ * Wall-clock ms of boot: the kernel log's clock counts like CLOCK_MONOTONIC (both leave out suspend), read from libc
+ * because Bun's process.hrtime counts from the process's start.
+ */
 export function bootTimeMs(): number {
-  return Date.now() - Number(process.hrtime.bigint() / 1_000_000n);
+  return Number(monoToWallOffsetNs(1) / 1_000_000n);
 }
 
 /** `2025-06-10 14:30:22 sysrq: Show backtrace of all active CPUs` in the local zone. */
@@ -47,21 +51,26 @@ const RECORD_MAX = 16 * 1024;
 
 /** A non-blocking reader of records logged after it opened. */
 export class KmsgTail {
-  private fd: number | undefined;
+  private descriptor: number | undefined;
   private readonly buffer = Buffer.alloc(RECORD_MAX);
 
   constructor(private readonly path = devPath("kmsg")) {}
 
   /** Opens /dev/kmsg and skips the records already in the log. Throws when it cannot be read (not root). */
   open(): void {
-    this.fd = openSync(this.path, constants.O_RDONLY | constants.O_NONBLOCK);
+    this.descriptor = openSync(this.path, constants.O_RDONLY | constants.O_NONBLOCK);
     this.read(Number.MAX_SAFE_INTEGER);
+  }
+
+  /** The descriptor, for polling; -1 when closed. */
+  get fd(): number {
+    return this.descriptor ?? -1;
   }
 
   /** Records logged since the last call, at most `max`. */
   read(max = 10_000): KmsgRecord[] {
     const out: KmsgRecord[] = [];
-    while (this.fd !== undefined && out.length < max) {
+    while (this.descriptor !== undefined && out.length < max) {
       const text = this.next();
       if (text === undefined) break;
       const record = parseKmsgRecord(text);
@@ -71,15 +80,15 @@ export class KmsgTail {
   }
 
   close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
+    if (this.descriptor !== undefined) closeSync(this.descriptor);
+    this.descriptor = undefined;
   }
 
   /** One record's text, or undefined when none is waiting. */
   private next(): string | undefined {
     for (;;) {
       try {
-        const length = readSync(this.fd!, this.buffer, 0, this.buffer.length, null);
+        const length = readSync(this.descriptor!, this.buffer, 0, this.buffer.length, null);
         return this.buffer.toString("utf8", 0, length);
       } catch (err) {
         // EPIPE: records were overwritten before we read them; the next read continues after the gap

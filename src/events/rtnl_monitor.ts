@@ -1,5 +1,6 @@
-// An rtnetlink link subscription (RTMGRP_LINK) on a non-blocking socket drained on a timer, so it never blocks the
-// event loop; a kernel-side overflow (ENOBUFS) is reported so the caller re-reads the whole state.
+// An rtnetlink link subscription (RTMGRP_LINK) on a non-blocking socket drained when the shared poller finds it
+// readable, so it never blocks the event loop; a kernel-side overflow (ENOBUFS) makes the caller re-read the whole state.
+import { eventPoller } from "../bpf/poller";
 import { NLMSG_ERROR, parseMessages, rtnetlinkDump } from "../procfs/netlink";
 import { closeFd, ENOBUFS, openNetlinkMulticast, recvNow, SysError } from "./net_libc";
 import { parseLink, RTM_DELLINK, RTM_NEWLINK, RTMGRP_LINK, type LinkMessage } from "./rtnl_link";
@@ -64,13 +65,15 @@ export class LinkMonitor {
     }
   }
 
-  /** Drains every intervalMs until signal aborts. */
-  async watch(onBatch: (batch: LinkBatch) => void, signal: AbortSignal, intervalMs = 200): Promise<void> {
-    while (!signal.aborted && !this.closed) {
+  /** Hands over each batch as it arrives, until signal aborts. */
+  async watch(onBatch: (batch: LinkBatch) => void, signal: AbortSignal): Promise<void> {
+    if (this.closed) return;
+    const ready = () => {
       const batch = this.drain();
       if (batch.notices.length || batch.overflow) onBatch(batch);
-      await sleep(intervalMs, signal);
-    }
+      return false; // drain() read until the socket was empty
+    };
+    await (await eventPoller()).watch(this.fd, ready, signal);
   }
 
   close(): void {
@@ -78,17 +81,4 @@ export class LinkMonitor {
     this.closed = true;
     closeFd(this.fd);
   }
-}
-
-/** Resolves after ms or at abort; the abort listener is removed either way (this runs every 200 ms for days). */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

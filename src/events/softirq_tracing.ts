@@ -1,6 +1,6 @@
 // softirq_tracing: softirqs held off longer than EventTracing.Softirq.DisabledThreshold, measured from
 // irq:softirq_raise to irq:softirq_entry per CPU, with the task and kernel stack that let them run at last.
-import { decodeSoftirqCpuState, decodeSoftirqTracingEvent, type SoftirqTracingEvent } from "../bpf/gen/softirq_tracing";
+import { decodeSoftirqCpuState, decodeSoftirqTracingEvent, softirqTracingEventLayout, type SoftirqTracingEvent } from "../bpf/gen/softirq_tracing";
 import type { LoadOptions, TracerBpf } from "../bpf/loader";
 import type { BpfMap } from "../bpf/maps";
 import { constant } from "../bpf/object";
@@ -23,7 +23,8 @@ export const softirqBpf: TracerBpf = {
   object: "softirq_tracing",
   hooks: [hook("raise"), hook("entry")],
   constants: { max_per_sec: constant.u32(MAX_PER_SEC) },
-  events: eventChannel("softirq_tracing"),
+  // a second of every CPU's budget, each record with its 8-byte ring header
+  events: { ...eventChannel("softirq_tracing"), ringBytesPerCpu: MAX_PER_SEC * (softirqTracingEventLayout.size + 8) },
 };
 
 /**

@@ -2,6 +2,7 @@
 // where kprobes exist, else the watchdog's "BUG: soft lockup" line in /dev/kmsg (hook `kmsg`). `softlockup_total`.
 import { decodeSoftlockupEvent } from "../bpf/gen/softlockup";
 import type { LoadOptions, TracerBpf } from "../bpf/loader";
+import { eventPoller } from "../bpf/poller";
 import { registerTracer } from "../framework/registry";
 import { UnsupportedError, type Emitter, type Tracer, type TracerContext } from "../framework/types";
 import type { EventSink } from "../storage/sink";
@@ -44,8 +45,13 @@ const REPORT_MAX_LINES = 400;
 export class LockupScanner {
   private pending?: { lockup: Lockup; report: string[]; until: number };
 
-  /** Lockups whose report is complete by `nowMs`. */
-  feed(records: KmsgRecord[], nowMs: number, bootMs = bootTimeMs()): Lockup[] {
+  /** A lockup's report is being collected: feed again once REPORT_MS passed, even without new records. */
+  get collecting(): boolean {
+    return this.pending !== undefined;
+  }
+
+  /** Lockups whose report is complete by `nowMs`; the boot time is looked up only for a report's lines. */
+  feed(records: KmsgRecord[], nowMs: number, bootMs?: number): Lockup[] {
     const done: Lockup[] = [];
     for (const record of records) {
       const lockup = parseSoftLockup(record.message);
@@ -53,7 +59,10 @@ export class LockupScanner {
         this.finish(done);
         this.pending = { lockup, report: [], until: nowMs + REPORT_MS };
       }
-      if (this.pending && this.pending.report.length < REPORT_MAX_LINES) this.pending.report.push(formatKmsgLine(record, bootMs));
+      if (this.pending && this.pending.report.length < REPORT_MAX_LINES) {
+        bootMs ??= bootTimeMs();
+        this.pending.report.push(formatKmsgLine(record, bootMs));
+      }
     }
     if (this.pending && nowMs >= this.pending.until) this.finish(done);
     return done;
@@ -100,14 +109,44 @@ export class SoftlockupHandler {
   }
 }
 
-const POLL_MS = 500;
-
+/**
+ * Tails /dev/kmsg through the shared poller, so an idle host costs no wake-ups. Lockups are handled one after
+ * another behind the reads; a handling failure ends the run (the framework restarts the tracer).
+ */
 async function watchKmsg(tail: KmsgTail, handler: SoftlockupHandler, signal: AbortSignal): Promise<void> {
   const scanner = new LockupScanner();
-  while (!signal.aborted) {
-    for (const lockup of scanner.feed(tail.read(), Date.now())) await handler.handle(lockup);
-    await Bun.sleep(POLL_MS);
+  const failed = new AbortController();
+  let failure: unknown;
+  let handling = Promise.resolve();
+  let finishing: Timer | undefined;
+  const handle = (lockups: Lockup[]) => {
+    for (const lockup of lockups) {
+      handling = handling
+        .then(() => handler.handle(lockup))
+        .catch((err) => {
+          failure ??= err;
+          failed.abort();
+        });
+    }
+  };
+  // a report ends REPORT_MS after its BUG line even when nothing more is logged
+  const finishLater = () => {
+    clearTimeout(finishing);
+    finishing = scanner.collecting ? setTimeout(() => (handle(scanner.feed([], Date.now())), finishLater()), REPORT_MS) : undefined;
+  };
+  const scan = () => {
+    const records = tail.read();
+    handle(scanner.feed(records, Date.now()));
+    finishLater();
+    return records.length > 0;
+  };
+  try {
+    await (await eventPoller()).watch(tail.fd, scan, AbortSignal.any([signal, failed.signal]));
+  } finally {
+    clearTimeout(finishing);
   }
+  await handling;
+  if (failure) throw failure;
 }
 
 function kmsgTracer(handler: SoftlockupHandler, kprobeReason: string): Tracer {
