@@ -1,4 +1,4 @@
-// What the five detectors share: their counters (exported as metrics), per-key cooldowns, interruptible sleeps,
+// What the five detectors share: their counters (exported as metrics), per-key cooldowns,
 // and saving a capture as an autotracing document.
 import { kernelFeatures } from "../bpf/loader";
 import type { Emitter, MetricCollector, Tracer, TracerContext } from "../framework/types";
@@ -58,13 +58,6 @@ export class Cooldown {
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
-  });
-}
 
 export function saveCapture(ctx: TracerContext, tracerName: string, data: TracerData, container?: Container, time?: Date): string {
   return ctx.events.save({ tracerName, tracerType: "autotracing", data, container, time }).tracer_id;
@@ -83,3 +76,4 @@ export async function withCaptureCheck<T extends Tracer>(tracer: T, what: string
   }
   return tracer;
 }
+

@@ -12,7 +12,8 @@ import { cgroupFilterFor } from "../profiler/cgroup_filter";
 import { captureProfile, type Profile } from "../profiler/profile";
 import { readTextAsync, sysPath } from "../procfs/root";
 import type { TracerData } from "../storage/document";
-import { Cooldown, DetectorStats, saveCapture, sleep, withCaptureCheck } from "./common";
+import { Cooldown, DetectorStats, saveCapture, withCaptureCheck } from "./common";
+import { sleep } from "../framework/sleep";
 import {
   ContainerCpuTracker,
   cpuidleScore,

@@ -7,7 +7,8 @@ import type { TracerData } from "../storage/document";
 import { parseProcStatCpu, type CpuTimes } from "../metrics/parse";
 import { captureProfile } from "../profiler/profile";
 import { procPath, readTextAsync } from "../procfs/root";
-import { Cooldown, DetectorStats, saveCapture, sleep, withCaptureCheck } from "./common";
+import { Cooldown, DetectorStats, saveCapture, withCaptureCheck } from "./common";
+import { sleep } from "../framework/sleep";
 
 export interface CpusysReading {
   /** Host system CPU %, integer (the original truncates). */

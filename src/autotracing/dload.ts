@@ -8,7 +8,8 @@ import type { Tracer, TracerContext } from "../framework/types";
 import { hostCgroups } from "../pod/cgroup_reader";
 import type { Container } from "../pod/types";
 import type { TracerData } from "../storage/document";
-import { Cooldown, DetectorStats, saveCapture, sleep } from "./common";
+import { Cooldown, DetectorStats, saveCapture } from "./common";
+import { sleep } from "../framework/sleep";
 import {
   classifyIssue,
   countTaskStates,

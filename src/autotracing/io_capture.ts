@@ -11,7 +11,7 @@ import { UnsupportedError } from "../framework/types";
 import type { Container } from "../pod/types";
 import { kernelSymbols } from "../procfs/kallsyms";
 import { procPath, readTextIfExists } from "../procfs/root";
-import { sleep } from "./common";
+import { sleep } from "../framework/sleep";
 import { ioDelta, ioSnapshot, openFiles, type OpenFiles, type ProcessIo } from "./io_procs";
 import { containerOfPid } from "./procs";
 

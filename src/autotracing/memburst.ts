@@ -4,7 +4,8 @@ import type { Config } from "../config/schema";
 import { registerTracer } from "../framework/registry";
 import type { Tracer, TracerContext } from "../framework/types";
 import { procPath, readTextAsync } from "../procfs/root";
-import { Cooldown, DetectorStats, saveCapture, sleep } from "./common";
+import { Cooldown, DetectorStats, saveCapture } from "./common";
+import { sleep } from "../framework/sleep";
 import { AnonWindow, parseMeminfo, topByRss, type Meminfo, type ProcessMemory } from "./memburst_core";
 import { listPids, processStatus } from "./procs";
 

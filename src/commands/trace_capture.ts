@@ -1,6 +1,6 @@
 // The one-shot captures behind `huatuo-bamai trace <name>`: the detectors' captures, taken now for --duration
 // seconds, with the measured state in place of the trigger's (the thresholds are the config's, for reference).
-import { sleep } from "../autotracing/common";
+import { sleep } from "../framework/sleep";
 import { captureCpusys, CpusysDetector, readCpuTimes } from "../autotracing/cpusys";
 import { cpuidleData, onlineCpus, profileContainer, sampleContainer } from "../autotracing/cpuidle";
 import { ContainerCpuTracker } from "../autotracing/cpuidle_core";

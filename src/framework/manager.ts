@@ -4,6 +4,7 @@ import { FamilySet, type Family } from "./families";
 import { registeredTracers } from "./registry";
 import type { Tracer, TracerContext, TracerDefinition, TracerKind } from "./types";
 import { UnsupportedError } from "./types";
+import { sleep } from "./sleep";
 
 export type TracerState = "running" | "disabled" | "unsupported" | "failed";
 
@@ -189,9 +190,3 @@ export function errorText(err: unknown): string {
   return String(err);
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
-  });
-}
