@@ -26,6 +26,12 @@ describe("cpuUtilBetween", () => {
     expect(util?.total).toBe(100);
   });
 
+  test("a container at its CFS quota reads 100% though a window holds one more period's quota", () => {
+    // Half a core over 1.2 s measured, 50 ms quota per 100 ms period: one extra period plus a late timestamp.
+    const util = cpuUtilBetween(sample(0, 0, 0), sample(600_000 + 50_000 + 20_000, 0, 1_200_000), 0.5);
+    expect(util?.total).toBe(100);
+  });
+
   test("rejects pairs that cannot be trusted", () => {
     expect(cpuUtilBetween(sample(10, 10, 0), sample(5, 20, 1_000_000), 4)).toBeUndefined();
     expect(cpuUtilBetween(sample(0, 0, 5), sample(1, 1, 5), 4)).toBeUndefined();

@@ -12,6 +12,8 @@ import { countCpuList, parseProcStatCpu, type CpuTimes } from "./parse";
 /** /proc/stat counts in USER_HZ, which the kernel fixes at 100 on every architecture we run on (x86_64, arm64). */
 const TICK_US = 10_000;
 const MIN_REFRESH_US = 1_000_000;
+/** How far over capacity a pair may read from sampling and CFS period alignment before it is distrusted. */
+const OVERSHOOT_SHARE = 0.2;
 
 /** Cumulative CPU time in microseconds, split the way cgroup cpu.stat splits it. */
 export interface CpuUsage {
@@ -61,8 +63,10 @@ export function cpuUtilBetween(prev: Sample, cur: Sample, cores: number): CpuUti
     [usr, sys] = [total * share, total - total * share];
   }
   const capacity = cores * wallUs;
-  // Each CPU's ticks are read up to one tick late at either end, so a saturated host may read slightly over 100%.
-  if (total > capacity + Math.max(cores, 1) * TICK_US) return undefined;
+  // A saturated host or a container at its CFS quota reads over 100%: ticks are sampled up to one late per CPU, a
+  // quota is granted per 100 ms period (a window can hold one more period's worth), and each end's timestamp is
+  // taken a little after its counters were read. Only a pair far beyond that is a glitch.
+  if (total > capacity * (1 + OVERSHOOT_SHARE) + Math.max(cores, 1) * TICK_US) return undefined;
   const percent = (us: number) => Math.min(100, (us * 100) / capacity);
   return { usr: percent(usr), sys: percent(sys), total: percent(total) };
 }
