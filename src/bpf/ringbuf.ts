@@ -20,9 +20,18 @@ export interface ReaderOptions {
 export type RecordVisitor = (view: DataView, offset: number, length: number, cpu: number) => void;
 export type Decoder<T> = (view: DataView, offset: number) => T;
 
+/**
+ * One drain buffer for every reader: reads run on the JavaScript thread and each record is decoded (copied out)
+ * before the next read, so readers never need their own megabyte each. It only grows.
+ */
+let sharedDrain = new DataView(new ArrayBuffer(0));
+
+function drainView(bytes: number): DataView {
+  if (sharedDrain.byteLength < bytes) sharedDrain = new DataView(new ArrayBuffer(bytes));
+  return sharedDrain;
+}
+
 export class EventReader {
-  private readonly buffer: Buffer;
-  private readonly view: DataView;
   private readonly lostScratch = Buffer.alloc(8);
   /** Bytes the last read filled. */
   private filled = 0;
@@ -34,21 +43,22 @@ export class EventReader {
     private readonly handle: number,
     private readonly id: number,
     readonly name: string,
-    bufferBytes: number,
+    private readonly bufferBytes: number,
   ) {
-    this.buffer = Buffer.alloc(bufferBytes);
-    this.view = new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
+    drainView(bufferBytes);
   }
 
   /** Drains what is ready (waiting up to timeoutMs when nothing is; this blocks the thread) and visits it. */
   read(visit: RecordVisitor, timeoutMs = 0): number {
-    const count = this.native.api.hb_reader_read(this.handle, this.id, this.buffer, this.buffer.length, timeoutMs);
+    const view = drainView(this.bufferBytes);
+    const bytes = Buffer.from(view.buffer as ArrayBuffer, 0, this.bufferBytes);
+    const count = this.native.api.hb_reader_read(this.handle, this.id, bytes, this.bufferBytes, timeoutMs);
     if (count < 0) throw nativeFailure(`read events from ${this.name}`, this.native.error(this.handle));
     let offset = 0;
     for (let i = 0; i < count; i++) {
-      const length = this.view.getUint32(offset, true);
-      const cpu = this.view.getUint32(offset + 4, true);
-      visit(this.view, offset + RECORD_HEADER, length, cpu === NO_CPU ? -1 : cpu);
+      const length = view.getUint32(offset, true);
+      const cpu = view.getUint32(offset + 4, true);
+      visit(view, offset + RECORD_HEADER, length, cpu === NO_CPU ? -1 : cpu);
       offset += (RECORD_HEADER + length + 7) & ~7;
     }
     this.filled = offset;
@@ -60,7 +70,7 @@ export class EventReader {
    * holds, so this decides whether to read on at once; a ring buffer stays ready (level-triggered) until empty.
    */
   get mayHoldMore(): boolean {
-    return this.filled + MAX_PERF_RECORD > this.buffer.length;
+    return this.filled + MAX_PERF_RECORD > this.bufferBytes;
   }
 
   /** Like read, decoding each record. */
