@@ -50,20 +50,39 @@ struct kernfs_node___pre_5_5 {
 	union kernfs_node_id___pre_5_5 id;
 } __attribute__((preserve_access_index));
 
-static __always_inline long task_state(struct task_struct *t)
+/*
+ * Task fields are read one of two ways, picked at compile time by a constant `btf` argument: tp_btf arguments are
+ * BTF-typed pointers the verifier lets us dereference (each load becomes an inline faulting load), while raw_tp and
+ * kprobe arguments are plain integers that must go through bpf_probe_read_kernel, a helper call per field.
+ */
+static __always_inline long task_state(struct task_struct *t, bool btf)
 {
 	if (bpf_core_field_exists(t->__state))
-		return BPF_CORE_READ(t, __state);
+		return btf ? t->__state : BPF_CORE_READ(t, __state);
+	if (btf)
+		return ((struct task_struct___pre_5_14 *)t)->state;
 	return BPF_CORE_READ((struct task_struct___pre_5_14 *)t, state);
 }
 
+static __always_inline u32 task_pid(struct task_struct *t, bool btf)
+{
+	return btf ? t->pid : BPF_CORE_READ(t, pid);
+}
+
 /* Id of the task's cgroup in the cpu controller (cgroup v1 cpu hierarchy, or the v2 cgroup). */
-static __always_inline u64 task_cgroup_id(struct task_struct *t)
+static __always_inline u64 task_cgroup_id(struct task_struct *t, bool btf)
 {
 	struct kernfs_node *kn;
 
 	if (!bpf_core_field_exists(t->sched_task_group))
 		return 0;
+	if (btf) {
+		/* as through probes, a NULL link reads as 0 (a faulting load zeroes its register); id 0 is no container, pruned */
+		kn = t->sched_task_group->css.cgroup->kn;
+		if (bpf_core_type_exists(union kernfs_node_id___pre_5_5))
+			return ((struct kernfs_node___pre_5_5 *)kn)->id.id;
+		return kn->id;
+	}
 	kn = BPF_CORE_READ(t, sched_task_group, css.cgroup, kn);
 	if (bpf_core_type_exists(union kernfs_node_id___pre_5_5))
 		return BPF_CORE_READ((struct kernfs_node___pre_5_5 *)kn, id.id);
@@ -92,50 +111,63 @@ static __always_inline u64 log2_u64(u64 v)
 	return r | (v >> 1);
 }
 
-static __always_inline void account(struct runqlat_hist *h, u64 delta_ns)
+/* Where one latency lands, computed once per event and applied to the host and the cgroup histogram. */
+struct rq_bucket {
+	/* 64-bit indexes: a u32 is re-truncated after its bounds check and the verifier loses the bound */
+	u64 zone;
+	u64 slot;
+};
+
+static __always_inline struct rq_bucket bucket_of(u64 delta_ns)
 {
 	u64 us = delta_ns / 1000;
-	/* 64-bit indexes: a u32 is re-truncated after its bounds check and the verifier loses the bound */
-	u64 slot = us ? log2_u64(us) + 1 : 0;
-	u64 zone;
+	struct rq_bucket b;
 
+	b.slot = us ? log2_u64(us) + 1 : 0;
+	if (b.slot >= RUNQLAT_SLOTS)
+		b.slot = RUNQLAT_SLOTS - 1;
 	if (delta_ns < 10 * NSEC_PER_MSEC)
-		zone = 0;
+		b.zone = 0;
 	else if (delta_ns < 20 * NSEC_PER_MSEC)
-		zone = 1;
+		b.zone = 1;
 	else if (delta_ns < 50 * NSEC_PER_MSEC)
-		zone = 2;
+		b.zone = 2;
 	else
-		zone = 3;
-	if (slot >= RUNQLAT_SLOTS)
-		slot = RUNQLAT_SLOTS - 1;
+		b.zone = 3;
+	return b;
+}
+
+static __always_inline void account(struct runqlat_hist *h, struct rq_bucket b, u64 delta_ns)
+{
 	/* per-CPU values: plain increments, no atomics needed */
-	h->zones[zone]++;
-	h->slots[slot]++;
+	h->zones[b.zone]++;
+	h->slots[b.slot]++;
 	h->count++;
 	h->sum_ns += delta_ns;
 }
 
-static __always_inline void account_cgroup(u64 cgid, u64 delta_ns)
+static __always_inline void account_cgroup(u64 cgid, struct rq_bucket b, u64 delta_ns)
 {
 	static const struct runqlat_hist zero;
 	struct runqlat_hist *h;
 
 	h = bpf_map_lookup_elem(&runqlat_cgroup, &cgid);
 	if (!h) {
+		/* first event of this cgroup since user space last pruned it: rare, so the second lookup is too */
 		bpf_map_update_elem(&runqlat_cgroup, &cgid, &zero, BPF_NOEXIST);
 		h = bpf_map_lookup_elem(&runqlat_cgroup, &cgid);
 		if (!h)
 			return;
 	}
-	account(h, delta_ns);
+	account(h, b, delta_ns);
 }
 
 /* next is about to run: its wait since enqueue is the run-queue latency. t is next's task_struct or NULL. */
-static __always_inline void dequeue(u32 pid, struct task_struct *t)
+static __always_inline void dequeue(u32 pid, struct task_struct *t, bool btf)
 {
 	u32 zero = 0;
 	struct runqlat_hist *h;
+	struct rq_bucket b;
 	u64 *start, delta;
 
 	start = bpf_map_lookup_elem(&runqlat_start, &pid);
@@ -143,11 +175,12 @@ static __always_inline void dequeue(u32 pid, struct task_struct *t)
 		return;
 	delta = bpf_ktime_get_ns() - *start;
 	bpf_map_delete_elem(&runqlat_start, &pid);
+	b = bucket_of(delta);
 	h = bpf_map_lookup_elem(&runqlat_host, &zero);
 	if (h)
-		account(h, delta);
+		account(h, b, delta);
 	if (per_cgroup && t)
-		account_cgroup(task_cgroup_id(t), delta);
+		account_cgroup(task_cgroup_id(t, btf), b, delta);
 }
 
 /* An exiting task may still have an entry (woken while running, then exited): free it for pid reuse. */
@@ -157,40 +190,40 @@ static __always_inline void forget(u32 pid)
 }
 
 /* A context switch seen through task pointers (BTF, raw tracepoint and kprobe variants). */
-static __always_inline void on_switch(struct task_struct *prev, struct task_struct *next)
+static __always_inline void on_switch(struct task_struct *prev, struct task_struct *next, bool btf)
 {
 	/* a preempted task goes straight back to the run queue */
-	if (task_state(prev) == 0)
-		enqueue(BPF_CORE_READ(prev, pid));
-	dequeue(BPF_CORE_READ(next, pid), next);
+	if (task_state(prev, btf) == 0)
+		enqueue(task_pid(prev, btf));
+	dequeue(task_pid(next, btf), next, btf);
 }
 
 /* Variant 1: BTF-typed tracepoints (5.5+ with kernel BTF). */
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(runqlat_btf_wakeup, struct task_struct *p)
 {
-	enqueue(BPF_CORE_READ(p, pid));
+	enqueue(p->pid);
 	return 0;
 }
 
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(runqlat_btf_wakeup_new, struct task_struct *p)
 {
-	enqueue(BPF_CORE_READ(p, pid));
+	enqueue(p->pid);
 	return 0;
 }
 
 SEC("tp_btf/sched_switch")
 int BPF_PROG(runqlat_btf_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	on_switch(prev, next);
+	on_switch(prev, next, true);
 	return 0;
 }
 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(runqlat_btf_exit, struct task_struct *p)
 {
-	forget(BPF_CORE_READ(p, pid));
+	forget(p->pid);
 	return 0;
 }
 
@@ -212,7 +245,7 @@ int BPF_PROG(runqlat_raw_wakeup_new, struct task_struct *p)
 SEC("raw_tp/sched_switch")
 int BPF_PROG(runqlat_raw_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	on_switch(prev, next);
+	on_switch(prev, next, false);
 	return 0;
 }
 
@@ -247,7 +280,7 @@ int runqlat_tp_switch(struct trace_event_raw_sched_switch *ctx)
 {
 	if (!(ctx->prev_state & 0xff))
 		enqueue(ctx->prev_pid);
-	dequeue(ctx->next_pid, NULL);
+	dequeue(ctx->next_pid, NULL, false);
 	return 0;
 }
 
@@ -276,7 +309,7 @@ int BPF_KPROBE(runqlat_kp_wakeup_new, struct task_struct *p)
 SEC("kprobe/finish_task_switch")
 int BPF_KPROBE(runqlat_kp_switch, struct task_struct *prev)
 {
-	on_switch(prev, (struct task_struct *)bpf_get_current_task());
+	on_switch(prev, (struct task_struct *)bpf_get_current_task(), false);
 	return 0;
 }
 
