@@ -139,6 +139,19 @@ describe("POST /v1/events/watch", () => {
     client.close();
   });
 
+  test("a client that keeps up gets a batch published in one go whole, far beyond ClientQueueSize", async () => {
+    const { hub, url } = setup(10, 60_000, 16);
+    const client = connect(url);
+    await until(() => hub.clients() === 1);
+    for (let batch = 0; batch < 3; batch++) {
+      for (let i = 0; i < 2000; i++) publish(hub, batch * 2000 + i, 200);
+      await until(() => client.messages.length === (batch + 1) * 2000);
+    }
+    expect(client.messages.every((m, i) => m.event === "message" && JSON.parse(m.data).data.tracer_data.n === i)).toBe(true);
+    expect(hub.counters.dropped.slow_client).toBe(0);
+    client.close();
+  });
+
   test("a client that stops reading drops only its own events, and is closed after three stalled pings", async () => {
     const { hub, url } = setup(10, 200, 8);
     const port = new URL(url).port;

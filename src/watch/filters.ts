@@ -55,6 +55,11 @@ export function compileFilters(raw: Record<string, unknown>): Parsed<WatchFilter
   return { ok: true, value: filter };
 }
 
+/** Equal for filters with the same patterns: tells a resuming client's earlier connection from another client's. */
+export function filterKey(filter: WatchFilter): string {
+  return JSON.stringify(FILTER_FIELDS.map((key) => filter[key]?.source ?? ""));
+}
+
 /** The fields filters look at: a document, or the copy of them the backlog keeps. */
 export type FilterFields = Partial<Record<FilterField, string>>;
 

@@ -5,7 +5,7 @@ import { buildDocument, type Document } from "../storage/document";
 import { compileFilters, parseWatchRequest, type WatchFilter } from "./filters";
 import { WatchHub } from "./hub";
 import { SseParser, type SseMessage } from "./sse_parser";
-import type { Subscriber } from "./subscriber";
+import { QUEUE_CHARS_LIMIT, type Subscriber } from "./subscriber";
 
 const FIRST = 1_000_000;
 
@@ -33,6 +33,11 @@ async function drain(sub: Subscriber): Promise<SseMessage[]> {
 }
 
 const dataOf = (m: SseMessage) => JSON.parse(m.data);
+
+/** Lets the event loop run once: the hub's turn ends, as between two batches a tracer drains. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+const lost = (h: WatchHub) => h.counters.dropped.slow_client + h.counters.dropped.disconnected + h.counters.dropped.gap;
 
 describe("WatchHub", () => {
   test("each event: SSE id, one data line holding a CloudEvents 1.0 event with the seed's fields", async () => {
@@ -92,6 +97,7 @@ describe("WatchHub", () => {
     for (let i = 0; i < 50; i++) {
       h.publish(doc("oom", i));
       got.push(...(await drain(fast)).map((m) => dataOf(m).data.tracer_data.n));
+      await nextTurn();
     }
     expect(got).toEqual(Array.from({ length: 50 }, (_, i) => i));
     h.publish(doc("oom", 50));
@@ -115,10 +121,45 @@ describe("WatchHub", () => {
   test("a drop notice is also sent when no event follows the loss", async () => {
     const h = hub(100, 2);
     const sub = h.subscribe({});
-    for (let i = 0; i < 5; i++) h.publish(doc("oom", i));
+    for (let i = 0; i < 2; i++) h.publish(doc("oom", i));
+    await nextTurn();
+    for (let i = 2; i < 5; i++) h.publish(doc("oom", i));
     const messages = await drain(sub);
     expect(messages.map((m) => m.event)).toEqual(["message", "message", "dropped"]);
     expect(dataOf(messages[2]!).data.dropped).toBe(3);
+  });
+
+  test("a batch published in one go reaches a client that keeps up whole, however far beyond ClientQueueSize", async () => {
+    const h = hub(100, 10);
+    const sub = h.subscribe({});
+    for (let batch = 0; batch < 3; batch++) {
+      for (let i = 0; i < 500; i++) h.publish(doc("oom", batch * 500 + i));
+      await nextTurn();
+      const messages = await drain(sub);
+      expect(messages.map((m) => dataOf(m).data.tracer_data.n)).toEqual(Array.from({ length: 500 }, (_, i) => batch * 500 + i));
+    }
+    expect(h.counters).toMatchObject({ published: 1500, delivered: 1500, dropped: { slow_client: 0, disconnected: 0, gap: 0 } });
+  });
+
+  test("a client that left a batch unread loses the next one; one batch is held only up to QUEUE_CHARS_LIMIT", async () => {
+    const h = hub(100, 10);
+    const sub = h.subscribe({});
+    for (let i = 0; i < 500; i++) h.publish(doc("oom", i));
+    await nextTurn();
+    for (let i = 500; i < 510; i++) h.publish(doc("oom", i));
+    expect(h.counters.dropped.slow_client).toBe(10);
+    const messages = await drain(sub);
+    expect(messages.length).toBe(501);
+    expect(dataOf(messages[500]!).data).toMatchObject({ dropped: 10, first_id: FIRST + 500, last_id: FIRST + 509 });
+    h.unsubscribe(sub);
+
+    const big = h.subscribe({});
+    const pad = "x".repeat(1 << 20);
+    for (let i = 0; i < 20; i++) h.publish(buildDocument({ hostname: "node-1", region: "dev" }, { tracerName: "oom", data: { i, pad } }));
+    const kept = (await drain(big)).filter((m) => m.event === "message").length;
+    expect(kept).toBeGreaterThan(10);
+    expect(kept).toBeLessThanOrEqual(QUEUE_CHARS_LIMIT / (1 << 20));
+    expect(h.counters.dropped.slow_client).toBe(10 + 20 - kept);
   });
 
   test("Last-Event-ID: a reconnecting client gets what it missed, filtered, then live events", async () => {
@@ -162,6 +203,72 @@ describe("WatchHub", () => {
     expect(dataOf(messages[0]!).data).toMatchObject({ next_event_id: FIRST + 3, lost: null, reason: "agent_restarted" });
     expect(messages.slice(1).map((m) => Number(m.id) - FIRST)).toEqual([3, 4, 5, 6, 7]);
     expect(h.counters.dropped.gap).toBe(3);
+  });
+
+  test("a stalled client's loss is counted once, under the reason that first lost it, across its reconnects", async () => {
+    const h = hub(20, 5);
+    const first = h.subscribe({});
+    h.publish(doc("oom", 0));
+    expect((await drain(first)).length).toBe(1); // the client got FIRST, then stops reading
+    for (let i = 1; i <= 10; i++) h.publish(doc("oom", i)); // queued: one batch
+    await nextTurn();
+    for (let i = 11; i <= 20; i++) h.publish(doc("oom", i)); // dropped: the batch before is still unread
+    h.unsubscribe(first);
+    expect(h.counters.dropped).toEqual({ slow_client: 10, disconnected: 10, gap: 0 });
+    for (let i = 21; i <= 50; i++) h.publish(doc("oom", i));
+
+    // It resumes from the last id it got: the notice tells it all 30 it missed that the backlog no longer holds,
+    // the counter adds only the 10 published after its first connection ended.
+    const second = h.subscribe({}, String(FIRST));
+    const messages = await drain(second);
+    expect(dataOf(messages[0]!).data).toMatchObject({ last_event_id: FIRST, next_event_id: FIRST + 31, lost: 30 });
+    expect(messages.slice(1).map((m) => Number(m.id) - FIRST)).toEqual(Array.from({ length: 20 }, (_, i) => 31 + i));
+    expect(h.counters.dropped).toEqual({ slow_client: 10, disconnected: 10, gap: 10 });
+    expect(lost(h)).toBe(30);
+    expect(h.counters.delivered).toBe(21);
+  });
+
+  test("events replayed to a resumed client that leaves again are not counted a second time", async () => {
+    const h = hub(100, 5);
+    const first = h.subscribe({});
+    h.publish(doc("oom", 0));
+    await drain(first);
+    for (let i = 1; i <= 10; i++) h.publish(doc("oom", i));
+    await nextTurn();
+    for (let i = 11; i <= 20; i++) h.publish(doc("oom", i));
+    h.unsubscribe(first);
+    expect(lost(h)).toBe(20);
+
+    // Resumes, gets the 20 back as replay, but leaves before taking them, with 3 live events queued as well.
+    const second = h.subscribe({}, String(FIRST));
+    for (let i = 21; i <= 23; i++) h.publish(doc("oom", i));
+    h.unsubscribe(second);
+    expect(h.counters.dropped).toEqual({ slow_client: 10, disconnected: 13, gap: 0 });
+
+    // A third connection from the same place takes them all: nothing more is counted lost.
+    const third = h.subscribe({}, String(FIRST));
+    expect((await drain(third)).map((m) => Number(m.id) - FIRST)).toEqual(Array.from({ length: 23 }, (_, i) => i + 1));
+    expect(lost(h)).toBe(23);
+  });
+
+  test("a resume with other filters, or from an id no ended connection delivered, is a new client", async () => {
+    const h = hub(5, 5);
+    const first = h.subscribe(filter({ tracer_name: "oom" }));
+    h.publish(doc("oom", 0));
+    await drain(first);
+    h.publish(doc("oom", 1));
+    h.unsubscribe(first);
+    expect(h.counters.dropped.disconnected).toBe(1);
+    for (let i = 2; i < 10; i++) h.publish(doc("oom", i));
+    // Events FIRST+1 .. FIRST+4 left the backlog: counted again, as this is not the connection that counted them.
+    await drain(h.subscribe(filter({ tracer_name: "dropwatch" }), String(FIRST)));
+    expect(h.counters.dropped.gap).toBe(4);
+    // Same filters, but FIRST+1 was never delivered by the ended connection: not its continuation either.
+    await drain(h.subscribe(filter({ tracer_name: "oom" }), String(FIRST + 1)));
+    expect(h.counters.dropped.gap).toBe(4 + 3);
+    // The ended connection's own client: FIRST+1 was counted when it left, FIRST+2 .. FIRST+4 are new.
+    await drain(h.subscribe(filter({ tracer_name: "oom" }), String(FIRST)));
+    expect(h.counters.dropped.gap).toBe(4 + 3 + 3);
   });
 
   test("a malformed Last-Event-ID is ignored", async () => {

@@ -2,8 +2,8 @@
 // with Last-Event-ID gets what it missed, and offers each to every subscriber without ever waiting for one.
 import type { Document } from "../storage/document";
 import { eventFrame, noticeFrame } from "./cloudevents";
-import { filterFields, matches, type WatchFilter } from "./filters";
-import { Subscriber, type HubEntry, type WatchCounters } from "./subscriber";
+import { filterFields, filterKey, matches, type WatchFilter } from "./filters";
+import { Subscriber, type HubEntry, type Resume, type WatchCounters } from "./subscriber";
 
 export interface WatchHubOptions {
   hostname: string;
@@ -16,12 +16,31 @@ export interface WatchHubOptions {
   firstSeq?: number;
 }
 
+/**
+ * A connection that ended: from `from` through `delivered` its client got every event, and every later one through
+ * `through` was counted as lost. A client that resumes with an id in [from, delivered] and the same filters is the
+ * same client, and its new connection counts only events after `through`.
+ */
+interface Ended {
+  filter: string;
+  from: number;
+  delivered: number;
+  through: number;
+}
+
+/** Ended connections remembered for a resume; beyond this the oldest is forgotten and its client counted afresh. */
+const MAX_ENDED = 1024;
+
 export class WatchHub {
   readonly counters: WatchCounters = { published: 0, delivered: 0, dropped: { slow_client: 0, gap: 0, disconnected: 0 } };
   readonly firstSeq: number;
   private lastSeq: number;
   private readonly ring: Array<HubEntry | undefined>;
   private readonly subscribers = new Set<Subscriber>();
+  private readonly ended: Ended[] = [];
+  /** Advanced once the event loop has run after a publish: subscribers then judge what a client left unread. */
+  private turn = 0;
+  private turnEnding = false;
 
   constructor(private readonly opts: WatchHubOptions) {
     this.firstSeq = opts.firstSeq ?? Date.now() * 1000;
@@ -34,7 +53,14 @@ export class WatchHub {
     const entry: HubEntry = { seq, fields: filterFields(doc), frame: eventFrame(seq, doc) };
     this.ring[seq % this.ring.length] = entry;
     this.counters.published++;
-    for (const sub of this.subscribers) sub.offer(entry);
+    if (!this.turnEnding) {
+      this.turnEnding = true;
+      setImmediate(() => {
+        this.turn++;
+        this.turnEnding = false;
+      });
+    }
+    for (const sub of this.subscribers) sub.offer(entry, this.turn);
   }
 
   clients(): number {
@@ -43,15 +69,17 @@ export class WatchHub {
 
   /** A new client; `lastEventId` (the Last-Event-ID header) asks for the events after it. */
   subscribe(filter: WatchFilter, lastEventId?: string | null): Subscriber {
-    const { frames, events } = this.resume(filter, lastEventId);
-    const sub = new Subscriber(filter, this.opts.clientQueueSize, this.opts.hostname, this.counters, frames, events);
+    const resumed = this.resume(filter, lastEventId);
+    const sub = new Subscriber(filter, this.opts.clientQueueSize, this.opts.hostname, this.counters, resumed);
     this.subscribers.add(sub);
     return sub;
   }
 
   unsubscribe(sub: Subscriber): void {
+    if (!this.subscribers.delete(sub)) return;
     sub.close();
-    this.subscribers.delete(sub);
+    if (this.ended.length >= MAX_ENDED) this.ended.shift();
+    this.ended.push({ filter: filterKey(sub.filter), from: sub.from, delivered: sub.lastDelivered, through: this.lastSeq });
   }
 
   /** Ends every stream (shutdown). */
@@ -63,26 +91,45 @@ export class WatchHub {
     return Math.max(this.firstSeq, this.lastSeq - this.ring.length + 1);
   }
 
-  /** The frames a resuming client gets first: a gap notice when the backlog no longer covers it, then the backlog. */
-  private resume(filter: WatchFilter, lastEventId?: string | null): { frames: string[]; events: number } {
+  /** What a client gets first: a gap notice when the backlog no longer covers what it missed, then the backlog. */
+  private resume(filter: WatchFilter, lastEventId?: string | null): Resume {
     const last = lastEventId && /^\d{1,16}$/.test(lastEventId.trim()) ? Number(lastEventId) : undefined;
-    if (last === undefined || last >= this.lastSeq) return { frames: [], events: 0 };
+    if (last === undefined || last >= this.lastSeq) {
+      return { from: this.lastSeq, frames: [], events: 0, unaccountedEvents: 0, lastReplayed: this.lastSeq };
+    }
+    const accountedThrough = this.takeEnded(filterKey(filter), last)?.through ?? last;
     const oldest = this.oldestSeq();
     const frames: string[] = [];
-    if (last < oldest - 1) frames.push(this.gapNotice(last, oldest));
+    if (last < oldest - 1) frames.push(this.gapNotice(last, oldest, accountedThrough));
+    const gap = frames.length;
+    let [lastReplayed, unaccountedEvents] = [last, 0];
     for (let seq = Math.max(last + 1, oldest); seq <= this.lastSeq; seq++) {
       const entry = this.ring[seq % this.ring.length]!;
-      if (matches(filter, entry.fields)) frames.push(entry.frame);
+      if (!matches(filter, entry.fields)) continue;
+      frames.push(entry.frame);
+      lastReplayed = seq;
+      if (seq > accountedThrough) unaccountedEvents++;
     }
-    return { frames, events: frames.length - (last < oldest - 1 ? 1 : 0) };
+    return { from: last, frames, events: frames.length - gap, unaccountedEvents, lastReplayed };
   }
 
-  /** lost counts every event (before filtering) that left the backlog; null when the id is from an earlier run. */
-  private gapNotice(last: number, oldest: number): string {
+  /** The ended connection this resume continues, if any: one whose client may have last received `last`. */
+  private takeEnded(filter: string, last: number): Ended | undefined {
+    const fits = (e: Ended) => e.filter === filter && e.from <= last && last <= e.delivered;
+    let i = this.ended.findIndex((e) => fits(e) && e.delivered === last);
+    if (i < 0) i = this.ended.findIndex(fits);
+    return i < 0 ? undefined : this.ended.splice(i, 1)[0];
+  }
+
+  /**
+   * The notice's lost counts every event (before filtering) that left the backlog, null when the id is from an
+   * earlier run; the counter only those the client's earlier connection did not already count.
+   */
+  private gapNotice(last: number, oldest: number, accountedThrough: number): string {
     const earlierRun = last < this.firstSeq - 1;
     const lost = earlierRun ? null : oldest - 1 - last;
     // From an earlier run the total is unknown, but this run's events that already left the backlog are lost too.
-    this.counters.dropped.gap += lost ?? oldest - this.firstSeq;
+    this.counters.dropped.gap += Math.max(0, oldest - 1 - Math.max(accountedThrough, this.firstSeq - 1));
     const reason = earlierRun ? "agent_restarted" : "backlog_exceeded";
     return noticeFrame("gap", this.opts.hostname, { last_event_id: last, next_event_id: oldest, lost, reason });
   }

@@ -13,16 +13,54 @@ export interface HubEntry {
 export interface WatchCounters {
   published: number;
   delivered: number;
-  /** slow_client: its queue was full; gap: aged out of the backlog before a client resumed; disconnected: queued when it left. */
+  /**
+   * Each event a client did not get, once, under the reason that first lost it (a resume does not count again what
+   * the client's earlier connection already counted): slow_client: its queue was full; disconnected: queued or
+   * still to replay when it left; gap: left the backlog before the client resumed.
+   */
   dropped: { slow_client: number; gap: number; disconnected: number };
+}
+
+/** What a resuming client has already been accounted for, so its new connection counts only the rest. */
+export interface Resume {
+  /** The client's Last-Event-ID, or the latest id when it connected without one. */
+  from: number;
+  /** Frames to send first: a gap notice and the backlog the client missed. */
+  frames: string[];
+  events: number;
+  /**
+   * The replayed events that an earlier connection of this client neither delivered nor counted as lost: counted
+   * as disconnected if it leaves before taking them.
+   */
+  unaccountedEvents: number;
+  /** The id of the last replayed event, or `from`. */
+  lastReplayed: number;
 }
 
 /** Keepalive ticks in a row in which the client took nothing before its stream is closed ("three failed writes"). */
 const MAX_STALLED_TICKS = 3;
 
+/**
+ * The most a queue holds at once, in frame characters. A client that keeps up may take a whole drained batch
+ * however many events it has (ClientQueueSize bounds only what is left over from earlier turns); this bounds the
+ * memory one stalled client can pin to one such batch.
+ */
+export const QUEUE_CHARS_LIMIT = 16 * 1024 * 1024;
+
 export class Subscriber {
+  readonly from: number;
   private readonly queue: string[] = [];
   private queuedEvents = 0;
+  private queuedChars = 0;
+  /** The hub turn of the last offer, and how many queued events the client had already had a chance to take then. */
+  private turn = -1;
+  private carried = 0;
+  /** The id of the last event queued (or replayed), and of the last one the client took. */
+  private lastQueued: number;
+  private lastTaken: number;
+  private replay: string[];
+  private replayEvents: number;
+  private replayUnaccounted: number;
   private dropped = 0;
   private droppedFirst = 0;
   private droppedLast = 0;
@@ -35,22 +73,44 @@ export class Subscriber {
   private stalledTicks = 0;
 
   constructor(
-    private readonly filter: WatchFilter,
+    readonly filter: WatchFilter,
     private readonly capacity: number,
     private readonly hostname: string,
     private readonly counters: WatchCounters,
-    /** Frames to send first: a gap notice and the backlog a resuming client missed. */
-    private replay: string[],
-    private replayEvents: number,
-  ) {}
+    resumed: Resume,
+  ) {
+    this.from = resumed.from;
+    this.replay = resumed.frames;
+    this.replayEvents = resumed.events;
+    this.replayUnaccounted = resumed.unaccountedEvents;
+    this.lastQueued = resumed.lastReplayed;
+    this.lastTaken = resumed.from;
+  }
 
-  offer(entry: HubEntry): void {
+  /**
+   * `turn` changes whenever the event loop has run since the previous offer, i.e. the client has had a chance to
+   * take what is queued. Only what it left there counts against ClientQueueSize: a batch published in one go is
+   * queued whole for a client that keeps up, and a client that stops reading loses what comes after.
+   */
+  offer(entry: HubEntry, turn: number): void {
     if (this.closed || !matches(this.filter, entry.fields)) return;
-    if (this.queuedEvents >= this.capacity) return this.drop(entry.seq);
+    if (turn !== this.turn) {
+      this.turn = turn;
+      this.carried = this.queuedEvents;
+    }
+    const chars = entry.frame.length;
+    if (this.carried >= this.capacity || this.queuedChars + chars > QUEUE_CHARS_LIMIT) return this.drop(entry.seq);
     this.flushDropNotice();
     this.queue.push(entry.frame);
     this.queuedEvents++;
+    this.queuedChars += chars;
+    this.lastQueued = entry.seq;
     this.wake();
+  }
+
+  /** The id of the last event handed to the client's connection (or the id it resumed from). */
+  get lastDelivered(): number {
+    return this.lastTaken;
   }
 
   /** The next chunk to write, waiting until there is one; undefined once closed. */
@@ -79,7 +139,7 @@ export class Subscriber {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.counters.dropped.disconnected += this.queuedEvents + this.replayEvents;
+    this.counters.dropped.disconnected += this.queuedEvents + this.replayUnaccounted;
     this.queue.length = 0;
     this.replay = [];
     this.waiter?.(undefined);
@@ -117,10 +177,14 @@ export class Subscriber {
     this.pingDue = false;
     parts.push(...this.replay, ...this.queue);
     this.counters.delivered += this.replayEvents + this.queuedEvents;
+    this.lastTaken = this.lastQueued;
     this.replay = [];
     this.replayEvents = 0;
+    this.replayUnaccounted = 0;
     this.queue.length = 0;
     this.queuedEvents = 0;
+    this.queuedChars = 0;
+    this.carried = 0;
     return parts.join("");
   }
 }
