@@ -103,7 +103,7 @@ const eventsWatchSchema = section("The POST /v1/events/watch SSE stream.", {
   BacklogSize: int(1000, "Extension: recent events kept for clients that resume with Last-Event-ID.", positive),
   ClientQueueSize: int(
     256,
-    "Extension: events queued per client that reads slowly; beyond it that client loses events and is told.",
+    "Extension: events a client may leave unread while new ones arrive; beyond it that client loses events and is told. A batch published at once is queued whole for a client that keeps up.",
     positive,
   ),
 });
