@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { renamedBinary } from "../src/autotracing/testing";
 import type { FlameFrame } from "../src/profiler/flame";
 import type { Document } from "../src/storage/document";
-import { buildBpf, isRoot, rootOnly } from "./bpf_helpers";
+import { buildBpf, isRoot, rootOnly } from "./support/bpf_helpers";
 import { fakeKubelet, KubeNode, podJson, podList, V1_ROOTS, type FakeContainer, type FakeKubelet } from "./support/cgroups";
 import { runBinary, scrape, startDaemon, workDir, type DaemonHandle } from "./support/daemon";
 

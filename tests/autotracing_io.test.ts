@@ -11,7 +11,7 @@ import { MemburstTracer } from "../src/autotracing/memburst";
 import { autoContext, LoopDevice, never, renamedBinary } from "../src/autotracing/testing";
 import type { Container } from "../src/pod/types";
 import type { Document } from "../src/storage/document";
-import { buildBpf, isRoot, rootOnly } from "./bpf_helpers";
+import { buildBpf, isRoot, rootOnly } from "./support/bpf_helpers";
 import { KubeNode, V1_ROOTS, type FakeContainer } from "./support/cgroups";
 import { BINARY, runBinary } from "./support/daemon";
 

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { renamedBinary } from "../src/autotracing/testing";
 import { captureProfile, type Profile } from "../src/profiler/profile";
-import { buildBpf, isRoot, rootOnly } from "./bpf_helpers";
+import { buildBpf, isRoot, rootOnly } from "./support/bpf_helpers";
 
 const COMM = "hbzero";
 const HOT = /^read_(iter_)?zero$/;

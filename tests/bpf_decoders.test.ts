@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildBpf, ROOT, run } from "./bpf_helpers";
+import { buildBpf, ROOT, run } from "./support/bpf_helpers";
 import { generateAll, generateTracer } from "../scripts/gen-decoders";
 
 beforeAll(buildBpf);

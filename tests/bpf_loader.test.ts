@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildBpf, isRoot, ROOT, rootOnly, run } from "./bpf_helpers";
+import { buildBpf, isRoot, ROOT, rootOnly, run } from "./support/bpf_helpers";
 import type { BpfError } from "../src/bpf/errors";
 import type { HookKind } from "../src/bpf/hooks";
 import type { TracerBpf } from "../src/bpf/loader";

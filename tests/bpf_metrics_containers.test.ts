@@ -4,8 +4,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { isRoot, rootOnly } from "./bpf_helpers";
-import { attachLoop, diskOf, matching, sumOf, type LoopDevice } from "./bpf_metrics_support";
+import { isRoot, rootOnly } from "./support/bpf_helpers";
+import { attachLoop, diskOf, matching, sumOf, type LoopDevice } from "./support/bpf_metrics_support";
 import { fakeKubelet, KubeNode, podJson, podList, V1_ROOTS, type FakeContainer, type FakeKubelet, type FakePod } from "./support/cgroups";
 import { scrape, startDaemon, workDir, type DaemonHandle } from "./support/daemon";
 

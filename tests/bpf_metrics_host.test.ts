@@ -1,8 +1,8 @@
 // The eBPF host metrics from the built binary on the live kernel: /tracers explains each tracer, softirq counts move
 // with loopback traffic, iolatency with direct I/O on a loop device, memory_free is exported in nanoseconds.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { isRoot, rootOnly } from "./bpf_helpers";
-import { attachLoop, matching, sh, sumOf } from "./bpf_metrics_support";
+import { isRoot, rootOnly } from "./support/bpf_helpers";
+import { attachLoop, matching, sh, sumOf } from "./support/bpf_metrics_support";
 import { scrape, startDaemon, workDir, type DaemonHandle } from "./support/daemon";
 
 const BPF_METRICS = ["runqlat", "softirq", "memory_free", "memory_reclaim", "iolatency"];

@@ -3,8 +3,8 @@
 // this kernel lacks (a clear unsupported error), user-space cleanup of per-cgroup entries, compaction that is no stall.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, rmdirSync, statSync, writeFileSync } from "node:fs";
-import { buildBpf, isRoot, rootOnly } from "./bpf_helpers";
-import { attachLoop, sh } from "./bpf_metrics_support";
+import { buildBpf, isRoot, rootOnly } from "./support/bpf_helpers";
+import { attachLoop, sh } from "./support/bpf_metrics_support";
 import { workDir } from "./support/daemon";
 import type { HookKind } from "../src/bpf/hooks";
 import type { TracerBpf } from "../src/bpf/loader";

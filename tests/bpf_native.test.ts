@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildBpf, isRoot, ROOT, rootOnly, run } from "./bpf_helpers";
+import { buildBpf, isRoot, ROOT, rootOnly, run } from "./support/bpf_helpers";
 
 const LIB = join(ROOT, "build/lib/libhuatuo_bpf.so");
 const GLIBC_LIBS = /^(linux-vdso|libc|libm|libdl|libpthread|librt|ld-linux[-\w]*)\.so/;

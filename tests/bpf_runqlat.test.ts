@@ -1,7 +1,7 @@
 // runqlat against the real scheduler: counts rise under stress-ng --switch, and the histogram agrees with
 // libbpf-tools runqlat over the same window (same order of magnitude in total and in its busiest buckets).
 import { beforeAll, describe, expect, test } from "bun:test";
-import { buildBpf, isRoot, rootOnly } from "./bpf_helpers";
+import { buildBpf, isRoot, rootOnly } from "./support/bpf_helpers";
 import type { Tracer } from "../src/framework/types";
 
 beforeAll(buildBpf);

@@ -7,7 +7,7 @@ import { spawn, type Subprocess } from "bun";
 import { mkdirSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { buildBpf, isRoot, rootOnly } from "./bpf_helpers";
+import { buildBpf, isRoot, rootOnly } from "./support/bpf_helpers";
 import type { HookKind } from "../src/bpf/hooks";
 import type { TracerBpf } from "../src/bpf/loader";
 import type { BpfObject } from "../src/bpf/object";

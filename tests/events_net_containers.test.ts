@@ -3,8 +3,8 @@
 // it carry that container; a BestEffort container's slow packets are skipped (ExcludedContainerQos).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn } from "bun";
-import { isRoot, rootOnly } from "./bpf_helpers";
-import { NetFixture, sh, storedDocs, until, watchEvents, type Watch } from "./events_net_support";
+import { isRoot, rootOnly } from "./support/bpf_helpers";
+import { NetFixture, sh, storedDocs, until, watchEvents, type Watch } from "./support/events_net_support";
 import { fakeKubelet, KubeNode, podJson, podList, randomId, V1_ROOTS, type FakeKubelet, type FakePod } from "./support/cgroups";
 import { startDaemon, workDir, type DaemonHandle } from "./support/daemon";
 

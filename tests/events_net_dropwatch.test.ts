@@ -18,7 +18,7 @@ import {
   type Doc,
   type NetDaemon,
   type Watch,
-} from "./events_net_support";
+} from "./support/events_net_support";
 
 const net = new NetFixture();
 let d: NetDaemon;

@@ -14,7 +14,7 @@ import {
   watchEvents,
   type NetDaemon,
   type Watch,
-} from "./events_net_support";
+} from "./support/events_net_support";
 
 const net = new NetFixture();
 const A = net.hostLink(`hbnl${net.tag}a`);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn } from "bun";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { metric, NetFixture, sh, startNetDaemon, storedDocs, tracerStatus, until, watchEvents, type NetDaemon, type Watch } from "./events_net_support";
+import { metric, NetFixture, sh, startNetDaemon, storedDocs, tracerStatus, until, watchEvents, type NetDaemon, type Watch } from "./support/events_net_support";
 
 const net = new NetFixture();
 const PORT = 20000 + Math.floor(Math.random() * 30000);

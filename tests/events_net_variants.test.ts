@@ -2,7 +2,7 @@
 // dropwatch on the classic tracepoint and the perf buffer still reports a drop with its reason (the path of kernels
 // before 6.11 and 5.8); kprobe-only hooks (the TCP stage, the bonding kprobe) are unsupported here with a reason.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { buildBpf, isRoot, rootOnly } from "./bpf_helpers";
+import { buildBpf, isRoot, rootOnly } from "./support/bpf_helpers";
 import type { HookKind } from "../src/bpf/hooks";
 import type { TracerBpf } from "../src/bpf/loader";
 import type { DocumentInput } from "../src/storage/document";

@@ -6,7 +6,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, truncateSync 
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { workDir } from "./support/daemon";
-import { EventNode, isRoot, metricUntil, storedDocs, until } from "./events_sys_support";
+import { EventNode, isRoot, metricUntil, storedDocs, until } from "./support/events_sys_support";
 
 const HUNG_TASK = "/proc/sys/kernel/hung_task_timeout_secs";
 /** Each report the kernel prints uses one of these up; restored afterwards. */

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, type Subprocess } from "bun";
 import { BINARY, scrape, workDir } from "./support/daemon";
-import { EventNode, isRoot, metricUntil, metricValue, storedDocs, until } from "./events_sys_support";
+import { EventNode, isRoot, metricUntil, metricValue, storedDocs, until } from "./support/events_sys_support";
 
 const MiB = 1 << 20;
 const env = new EventNode(workDir("huatuo-events-mem-"));

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { scrape, workDir } from "./support/daemon";
-import { EventNode, isRoot, metricValue, storedDocs, until } from "./events_sys_support";
+import { EventNode, isRoot, metricValue, storedDocs, until } from "./support/events_sys_support";
 
 const env = new EventNode(workDir("huatuo-events-softirq-"));
 let watch: Awaited<ReturnType<EventNode["watch"]>>;

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "bun";
 import { BINARY } from "./support/daemon";
-import { startNetDaemon, storedDocs, until, type NetDaemon } from "./events_net_support";
+import { startNetDaemon, storedDocs, until, type NetDaemon } from "./support/events_net_support";
 
 const SESSION = `huatuo-events-${process.pid}`;
 const canRun = process.getuid?.() === 0 && Bun.which("tmux") !== null;

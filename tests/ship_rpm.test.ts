@@ -14,7 +14,7 @@ import {
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { systemConfig } from "../scripts/rpm/system_conf";
-import { run } from "./bpf_helpers";
+import { run } from "./support/bpf_helpers";
 import { BINARY, REPO } from "./support/daemon";
 
 const VERSION: string = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).version;

@@ -8,7 +8,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { run } from "./bpf_helpers";
+import { run } from "./support/bpf_helpers";
 import { BINARY, REPO, freePort, scrape, waitReady, type DaemonHandle } from "./support/daemon";
 
 const isRoot = process.getuid?.() === 0;

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Document } from "../src/storage/document";
-import { isRoot, rootOnly } from "./bpf_helpers";
+import { isRoot, rootOnly } from "./support/bpf_helpers";
 import { BINARY, runBinary, workDir } from "./support/daemon";
 
 const ANSI = /\x1b\[[0-9;]*m/;

@@ -1,7 +1,7 @@
 // Shared by the tests/bpf_*.test.ts files: the BPF build they run against and the root requirement.
 import { join } from "node:path";
 
-export const ROOT = join(import.meta.dir, "..");
+export const ROOT = join(import.meta.dir, "../..");
 export const isRoot = process.getuid?.() === 0;
 const ROOT_REASON = "needs root: loads BPF programs into the running kernel";
 

@@ -1,7 +1,7 @@
 // Shared by tests/bpf_metrics_*.test.ts: reading series out of an exposition, loop devices on scratch files.
 import { closeSync, openSync, readFileSync, statSync, truncateSync } from "node:fs";
 import { basename, join } from "node:path";
-import { seriesLines } from "./support/daemon";
+import { seriesLines } from "./daemon";
 
 /** Lines of `name{...}` whose labels include every one of `labels`. */
 export function matching(text: string, name: string, labels: Record<string, string> = {}): string[] {

@@ -4,7 +4,7 @@
 import { spawn, spawnSync } from "bun";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { scrape, startDaemon, workDir, type DaemonHandle } from "./support/daemon";
+import { scrape, startDaemon, workDir, type DaemonHandle } from "./daemon";
 
 export interface NetDaemon {
   daemon: DaemonHandle;

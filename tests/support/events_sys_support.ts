@@ -3,8 +3,8 @@
 import { spawn, type Subprocess } from "bun";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fakeKubelet, KubeNode, podJson, podList, V1_ROOTS, type FakeContainer, type FakeKubelet } from "./support/cgroups";
-import { scrape, seriesLines, startDaemon, type DaemonHandle } from "./support/daemon";
+import { fakeKubelet, KubeNode, podJson, podList, V1_ROOTS, type FakeContainer, type FakeKubelet } from "./cgroups";
+import { scrape, seriesLines, startDaemon, type DaemonHandle } from "./daemon";
 
 export const isRoot = process.getuid?.() === 0;
 
