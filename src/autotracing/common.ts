@@ -1,6 +1,7 @@
 // What the five detectors share: their counters (exported as metrics), per-key cooldowns,
 // and saving a capture as an autotracing document.
 import { kernelFeatures } from "../bpf/loader";
+import { sleep } from "../framework/sleep";
 import type { Emitter, MetricCollector, Tracer, TracerContext } from "../framework/types";
 import type { Container } from "../pod/types";
 import type { TracerData } from "../storage/document";
@@ -57,7 +58,13 @@ export class Cooldown {
   }
 }
 
-/** Resolves after `ms`, or at once when `signal` aborts. */
+/** The detectors' loop. The pause is read anew after every tick so that a config reload changes the next one without a restart. */
+export async function tickEvery(signal: AbortSignal, pauseMs: () => number, tick: () => Promise<unknown>): Promise<void> {
+  while (!signal.aborted) {
+    await tick();
+    await sleep(pauseMs(), signal);
+  }
+}
 
 export function saveCapture(ctx: TracerContext, tracerName: string, data: TracerData, container?: Container, time?: Date): string {
   return ctx.events.save({ tracerName, tracerType: "autotracing", data, container, time }).tracer_id;

@@ -12,8 +12,7 @@ import { cgroupFilterFor } from "../profiler/cgroup_filter";
 import { captureProfile, type Profile } from "../profiler/profile";
 import { readTextAsync, sysPath } from "../procfs/root";
 import type { TracerData } from "../storage/document";
-import { Cooldown, DetectorStats, saveCapture, withCaptureCheck } from "./common";
-import { sleep } from "../framework/sleep";
+import { Cooldown, DetectorStats, saveCapture, tickEvery, withCaptureCheck } from "./common";
 import {
   ContainerCpuTracker,
   cpuidleScore,
@@ -93,11 +92,8 @@ export class CpuidleTracer implements Tracer {
     this.now = options.now ?? Date.now;
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      await this.tick(signal);
-      await sleep(this.ctx.config.get().AutoTracing.CPUIdle.Interval * 1000, signal);
-    }
+  run(signal: AbortSignal): Promise<void> {
+    return tickEvery(signal, () => this.ctx.config.get().AutoTracing.CPUIdle.Interval * 1000, () => this.tick(signal));
   }
 
   /** One tick: sample every watched container, capture at most one. Returns the stored tracer_id, if any. */

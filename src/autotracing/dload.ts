@@ -8,8 +8,7 @@ import type { Tracer, TracerContext } from "../framework/types";
 import { hostCgroups } from "../pod/cgroup_reader";
 import type { Container } from "../pod/types";
 import type { TracerData } from "../storage/document";
-import { Cooldown, DetectorStats, saveCapture } from "./common";
-import { sleep } from "../framework/sleep";
+import { Cooldown, DetectorStats, saveCapture, tickEvery } from "./common";
 import {
   classifyIssue,
   countTaskStates,
@@ -98,11 +97,8 @@ export class DloadTracer implements Tracer {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      await this.tick();
-      await sleep(this.ctx.config.get().AutoTracing.Dload.Interval * 1000, signal);
-    }
+  run(signal: AbortSignal): Promise<void> {
+    return tickEvery(signal, () => this.ctx.config.get().AutoTracing.Dload.Interval * 1000, () => this.tick());
   }
 
   /** One tick: count every container's tasks, capture the most loaded one past the threshold. */

@@ -7,8 +7,7 @@ import type { Tracer, TracerContext } from "../framework/types";
 import type { Container } from "../pod/types";
 import { procPath, readTextAsync } from "../procfs/root";
 import type { TracerData } from "../storage/document";
-import { DetectorStats, saveCapture, withCaptureCheck } from "./common";
-import { sleep } from "../framework/sleep";
+import { DetectorStats, saveCapture, tickEvery, withCaptureCheck } from "./common";
 import { captureIo, type IoCapture } from "./io_capture";
 import { kernelDev } from "./io_procs";
 import { DiskDetector, ioStatus, parseDiskstats, summary, type DiskRaw, type IoThresholds, type IoTrigger } from "./iotracing_core";
@@ -83,11 +82,8 @@ export class IotracingTracer implements Tracer {
     this.clock = options.clock ?? (() => performance.now() / 1000);
   }
 
-  async run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      await this.tick(signal);
-      await sleep(this.windowS * 1000, signal);
-    }
+  run(signal: AbortSignal): Promise<void> {
+    return tickEvery(signal, () => this.windowS * 1000, () => this.tick(signal));
   }
 
   /** One diskstats sample; on a trigger, the capture is stored. */

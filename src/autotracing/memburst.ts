@@ -4,8 +4,7 @@ import type { Config } from "../config/schema";
 import { registerTracer } from "../framework/registry";
 import type { Tracer, TracerContext } from "../framework/types";
 import { procPath, readTextAsync } from "../procfs/root";
-import { Cooldown, DetectorStats, saveCapture } from "./common";
-import { sleep } from "../framework/sleep";
+import { Cooldown, DetectorStats, saveCapture, tickEvery } from "./common";
 import { AnonWindow, parseMeminfo, topByRss, type Meminfo, type ProcessMemory } from "./memburst_core";
 import { listPids, processStatus } from "./procs";
 
@@ -36,11 +35,8 @@ export class MemburstTracer implements Tracer {
     private readonly now: () => number = Date.now,
   ) {}
 
-  async run(signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      await this.tick();
-      await sleep(this.ctx.config.get().AutoTracing.MemoryBurst.Interval * 1000, signal);
-    }
+  run(signal: AbortSignal): Promise<void> {
+    return tickEvery(signal, () => this.ctx.config.get().AutoTracing.MemoryBurst.Interval * 1000, () => this.tick());
   }
 
   /** One sample; on a burst outside the cooldown, the top processes are stored. */
