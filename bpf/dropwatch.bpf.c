@@ -20,7 +20,7 @@ const volatile bool use_perf = false;
 /* Drops reported per second, all CPUs together (0 = unlimited); the rest are counted in dropwatch_limited. */
 const volatile u64 max_per_second = 0;
 
-HB_EVENT_MAPS(dropwatch, 1 << 20);
+HB_EVENT_CHANNEL(dropwatch, 1 << 20);
 HB_RATELIMIT_MAPS(dropwatch);
 
 /* The record is built here: it is larger than the 512-byte BPF stack. */
@@ -228,7 +228,7 @@ static __always_inline void on_drop(void *ctx, struct sk_buff *skb, u64 location
 	hb_net_ids(net, &e->netns_inum, &e->netns_cookie);
 	bytes = bpf_get_stack(ctx, e->stack, sizeof(e->stack), 0);
 	e->stack_depth = bytes > 0 ? (u64)bytes / 8 : 0;
-	HB_EMIT(ctx, dropwatch, e, sizeof(*e));
+	HB_EVENT_OUTPUT(dropwatch, ctx, e, sizeof(*e));
 }
 
 /* Variant 1: BTF-typed tracepoint with the 6.11+ arguments (rx_sk); older kernels fail to load it and use variant 2. */

@@ -16,7 +16,7 @@ const volatile bool use_perf = false;
 const volatile s64 mono_wall_offset = 0;
 const volatile u64 max_per_second = 0;
 
-HB_EVENT_MAPS(rxlat, 1 << 18);
+HB_EVENT_CHANNEL(rxlat, 1 << 18);
 HB_RATELIMIT_MAPS(rxlat);
 HB_EXPORT_STRUCT(net_rx_latency_event);
 HB_EXPORT_STRUCT(net_rx_latency_config);
@@ -168,7 +168,7 @@ static __always_inline void on_stage(void *ctx, struct sk_buff *skb, void *nh, u
 	e.stage = stage;
 	e.latency_ns = delay;
 	e.threshold_ns = limit;
-	HB_EMIT(ctx, rxlat, &e, sizeof(e));
+	HB_EVENT_OUTPUT(rxlat, ctx, &e, sizeof(e));
 }
 
 static __always_inline void *network_header(struct sk_buff *skb)

@@ -11,7 +11,7 @@
 /* Set by the loader when the kernel has no ring buffer (before 5.8). */
 const volatile bool use_perf = false;
 
-HB_EVENT_MAPS(lacp, 1 << 12);
+HB_EVENT_CHANNEL(lacp, 1 << 12);
 HB_EXPORT_STRUCT(netdev_bonding_lacp_event);
 
 SEC("kprobe/ad_disable_collecting_distributing")
@@ -19,7 +19,7 @@ int BPF_KPROBE(lacp_kp_disable)
 {
 	struct netdev_bonding_lacp_event e = { .ktime_ns = bpf_ktime_get_ns() };
 
-	HB_EMIT(ctx, lacp, &e, sizeof(e));
+	HB_EVENT_OUTPUT(lacp, ctx, &e, sizeof(e));
 	return 0;
 }
 

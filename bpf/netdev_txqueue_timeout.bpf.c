@@ -12,7 +12,7 @@
 /* Set by the loader when the kernel has no ring buffer (before 5.8). */
 const volatile bool use_perf = false;
 
-HB_EVENT_MAPS(txqto, 1 << 16);
+HB_EVENT_CHANNEL(txqto, 1 << 16);
 HB_EXPORT_STRUCT(netdev_txqueue_timeout_event);
 
 /* Variant 1: BTF-typed tracepoint; the device itself gives its netns and link state too. */
@@ -27,7 +27,7 @@ int BPF_PROG(txqto_btf, struct net_device *dev, int queue_index)
 	hb_net_ids(hb_dev_net(dev), &e.netns_inum, &e.netns_cookie);
 	bpf_probe_read_kernel_str(e.name, sizeof(e.name), dev->name);
 	hb_dev_driver(dev, e.driver, sizeof(e.driver));
-	HB_EMIT(ctx, txqto, &e, sizeof(e));
+	HB_EVENT_OUTPUT(txqto, ctx, &e, sizeof(e));
 	return 0;
 }
 
@@ -46,7 +46,7 @@ int txqto_tp(struct trace_event_raw_net_dev_xmit_timeout *ctx)
 	e.queue_index = ctx->queue_index;
 	data_loc_str(ctx, ctx->__data_loc_name, e.name, sizeof(e.name));
 	data_loc_str(ctx, ctx->__data_loc_driver, e.driver, sizeof(e.driver));
-	HB_EMIT(ctx, txqto, &e, sizeof(e));
+	HB_EVENT_OUTPUT(txqto, ctx, &e, sizeof(e));
 	return 0;
 }
 

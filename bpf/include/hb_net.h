@@ -1,37 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Helpers of the network event tracers: event output (ring or perf buffer), a global rate limit, netns ids, skb headers. */
+/* Helpers of the network event tracers: a global rate limit, netns ids, skb headers (output is hb_channel.h). */
 #ifndef HB_NET_H
 #define HB_NET_H
 
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 
+#include "hb_channel.h"
+
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
 #define IPPROTO_TCP_	6
 #define IPPROTO_UDP_	17
-
-/*
- * The output maps of one tracer: a ring buffer (5.8+) and a perf buffer for older kernels. The loader sets
- * use_perf and leaves the unused one uncreated, so the other branch of HB_EMIT is dead code for the verifier.
- */
-#define HB_EVENT_MAPS(name, bytes)						\
-	HB_RINGBUF(name##_rb, bytes);						\
-	struct {								\
-		__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);			\
-		__uint(key_size, sizeof(__u32));				\
-		__uint(value_size, sizeof(__u32));				\
-	} name##_pb SEC(".maps")
-
-/* Copies one record out; a full ring buffer is counted in <name>_rb_lost, a full perf buffer by the kernel. */
-#define HB_EMIT(ctx, name, data, size)						\
-	({									\
-		if (use_perf) {							\
-			bpf_perf_event_output(ctx, &name##_pb, BPF_F_CURRENT_CPU, data, size); \
-		} else if (bpf_ringbuf_output(&name##_rb, data, size, 0)) {	\
-			HB_COUNT_LOST(name##_rb);				\
-		}								\
-	})
 
 /*
  * A global limit of events per second: a fixed one-second window shared by all CPUs. Without atomic
