@@ -1,10 +1,10 @@
 // Benchmark (issue 4): /metrics latency, size and RSS of the built binary with 10, 100 and 500 fake containers that
 // are real cgroup v1 cgroups (kubelet cgroupfs layout), listed by a fake kubelet on loopback. Prints figures only.
 import { spawn, type Subprocess } from "bun";
-import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { containerPath, fakeKubelet, podJson, podList, randomId, V1_ROOTS, type FakeContainer, type FakePod, type Qos } from "../../tests/support/cgroups";
+import { containerPath, fakeKubelet, mkdirCgroups, podJson, podList, randomId, V1_ROOTS, type FakeContainer, type FakePod, type Qos } from "../../tests/support/cgroups";
 
 const REPO = resolve(import.meta.dir, "../..");
 /** `BINARY=/path bun scripts/bench/containers.ts` compares another build. */
@@ -29,32 +29,13 @@ class BenchNode {
     const qos = QOS[this.pods.length % QOS.length]!;
     const id = randomId();
     const path = containerPath("cgroupfs", qos, uid, id, "containerd");
-    for (const root of V1_ROOTS) this.mkdirs(root, path);
+    for (const root of V1_ROOTS) mkdirCgroups(root, path, this.dirs);
     const cmd = OWN_NETNS ? ["unshare", "--net", "sleep", "3600"] : ["sleep", "3600"];
     const proc = spawn(cmd, { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
     this.procs.push(proc);
     for (const root of V1_ROOTS) writeFileSync(join(root, path, "cgroup.procs"), String(proc.pid));
     const c: FakeContainer = { id, name: "app", runtime: "containerd", path, proc, pid: proc.pid };
     this.pods.push({ uid, name: `bench-${this.pods.length}`, namespace: "bench", qos, containers: [c] });
-  }
-
-  private mkdirs(root: string, path: string): void {
-    let dir = root;
-    for (const seg of path.split("/")) {
-      const parent = dir;
-      dir = join(dir, seg);
-      try {
-        mkdirSync(dir);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "EEXIST") continue;
-        throw err;
-      }
-      this.dirs.push(dir);
-      // A new v1 cpuset child has no CPUs and no memory nodes; tasks cannot join it until both are set.
-      if (root.endsWith("/cpuset")) {
-        for (const f of ["cpuset.cpus", "cpuset.mems"]) writeFileSync(join(dir, f), readFileSync(join(parent, f), "utf8").trim());
-      }
-    }
   }
 
   /** Never throws: a shared parent (kubepods) that a concurrent test still uses is left to its other owner. */

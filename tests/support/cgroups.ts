@@ -46,6 +46,26 @@ export function containerPath(naming: Naming, qos: Qos, podUid: string, id: stri
   return [...slices, `${SCOPE[runtime]}-${id}.scope`].join("/");
 }
 
+/** Appends to `created` only the directories it made, so that cleanup leaves alone what others share (kubepods). */
+export function mkdirCgroups(root: string, path: string, created: string[]): void {
+  let dir = root;
+  for (const seg of path.split("/")) {
+    const parent = dir;
+    dir = join(dir, seg);
+    try {
+      mkdirSync(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EEXIST") continue;
+      throw err;
+    }
+    created.push(dir);
+    // A new v1 cpuset child starts with no CPUs and no memory nodes; tasks cannot join it until both are set.
+    if (root.endsWith("/cpuset")) {
+      for (const f of ["cpuset.cpus", "cpuset.mems"]) writeFileSync(join(dir, f), readFileSync(join(parent, f), "utf8").trim());
+    }
+  }
+}
+
 /** Kubelet-like cgroups under real hierarchy roots; remembers what it created so cleanup removes only that. */
 export class KubeNode {
   private readonly created: string[] = [];
@@ -60,7 +80,7 @@ export class KubeNode {
     const id = randomId();
     const runtime = opts.runtime ?? "containerd";
     const path = containerPath(opts.naming, opts.qos, opts.podUid, id, runtime);
-    for (const root of this.roots) this.mkdirs(root, path);
+    for (const root of this.roots) mkdirCgroups(root, path, this.created);
     const c: FakeContainer = { id, name: opts.name, runtime, path, pid: 0 };
     if (opts.start !== false) {
       c.proc = spawn(opts.cmd ?? ["sleep", "600"], { stdout: "ignore", stderr: "ignore", stdin: "ignore" });
@@ -69,25 +89,6 @@ export class KubeNode {
       for (const root of this.roots) writeFileSync(join(root, path, "cgroup.procs"), String(c.pid));
     }
     return c;
-  }
-
-  private mkdirs(root: string, path: string): void {
-    let dir = root;
-    for (const seg of path.split("/")) {
-      const parent = dir;
-      dir = join(dir, seg);
-      try {
-        mkdirSync(dir);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === "EEXIST") continue;
-        throw err;
-      }
-      this.created.push(dir);
-      // A new v1 cpuset child starts with no CPUs and no memory nodes; tasks cannot join it until both are set.
-      if (root.endsWith("/cpuset")) {
-        for (const f of ["cpuset.cpus", "cpuset.mems"]) writeFileSync(join(dir, f), readFileSync(join(parent, f), "utf8").trim());
-      }
-    }
   }
 
   /** Kills the container's process and removes its cgroup directories (a container that exited). */
