@@ -22,6 +22,7 @@ import { CleanupStack } from "./cleanup";
 import { notifyReady } from "./notify";
 import { PidFile } from "./pidfile";
 import { RuntimeCgroup } from "./runtime_cgroup";
+import { scheduleStartupPageRelease } from "./startup_pages";
 
 export interface DaemonOptions {
   config: Config;
@@ -42,6 +43,8 @@ export interface DaemonOptions {
 const SHUTDOWN_DEADLINE_MS = 10_000;
 const COLLECTOR_TIMEOUT_MS = 5_000;
 const DRY_RUN_MS = 2_000;
+/** Long enough for tracers to attach, detectors to take their first samples and a first scrape to be served. */
+const SETTLE_MS = 30_000;
 
 /** Start everything, serve until a stop signal, shut down in reverse. Returns the process exit code. */
 export async function runDaemon(opts: DaemonOptions, log: Logger): Promise<number> {
@@ -55,8 +58,10 @@ export async function runDaemon(opts: DaemonOptions, log: Logger): Promise<numbe
   }
   log.info("huatuo-bamai started", { region: opts.region, pid: process.pid });
   notifyReady(log);
+  const settled = scheduleStartupPageRelease(log.child("memory"), SETTLE_MS);
   const reason = await waitForStop(opts, log);
   log.info("shutting down", { reason });
+  clearTimeout(settled);
   await cleanup.unwind(log, SHUTDOWN_DEADLINE_MS);
   log.info("stopped");
   return 0;
