@@ -1,7 +1,11 @@
 // Container CPU parsing and capacity: v1 cpuacct, v2 cpu.stat, quota/cpuset cores, per-container sampling.
-import { describe, expect, test } from "bun:test";
-import { testContainer } from "./testing";
-import { containerCores, ContainerCpuUtil, parseCpuacct, parseCpuStatV2, quotaCores } from "./cpu_util_container";
+import { afterAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import { CgroupFs } from "../pod/cgroup_reader";
+import { cachedLimits, containerCores, ContainerCpuUtil, parseCpuacct, parseCpuStatV2, quotaCores } from "./cpu_util_container";
+import { removeTempRoots, tempRoot, testContainer, writeFiles } from "./testing";
+
+afterAll(removeTempRoots);
 
 describe("container cpu parsing", () => {
   test("v1 cpuacct.stat ticks and cpuacct.usage ns", () => {
@@ -41,5 +45,17 @@ describe("ContainerCpuUtil", () => {
     expect(s.cores).toBe(2);
     util.retain([]);
     expect(util.update(c, reading(900_000, 300_000, 1_500_000), 2_000_000).util.total).toBe(0);
+  });
+});
+
+describe("cachedLimits", () => {
+  test("read once, trusted for 30 to 90 s, then read again (a resize shows within that)", async () => {
+    const c = testContainer();
+    const root = tempRoot({ [`${c.cgroupPath}/cpu.max`]: "50000 100000\n", [`${c.cgroupPath}/cpuset.cpus.effective`]: "0-3\n" });
+    const fs = new CgroupFs({ mode: "unified", v1: new Map(), unified: root });
+    expect(await cachedLimits(fs, c, 2, 0)).toEqual({ quota: 0.5, cpus: 4 });
+    writeFiles(root, { [join(c.cgroupPath, "cpu.max")]: "200000 100000\n" });
+    expect(await cachedLimits(fs, c, 2, 29_000)).toEqual({ quota: 0.5, cpus: 4 });
+    expect(await cachedLimits(fs, c, 2, 91_000)).toEqual({ quota: 2, cpus: 4 });
   });
 });

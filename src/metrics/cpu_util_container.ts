@@ -72,18 +72,24 @@ async function readLimits(fs: CgroupFs, c: Container, v: 1 | 2): Promise<Limits>
 }
 
 /**
- * Limits per Container object. They change only when a pod is resized, and the pod layer makes new objects on every
- * sync (10 s), so three of a container's five CPU files are read once per sync rather than on every scrape.
+ * How long a container's CPU limits are trusted. They change when a pod is resized in place or, for the shared pool,
+ * when the kubelet's CPU manager hands CPUs to another pod; a minute's lag is fine for a denominator, and reading
+ * three files per container per scrape is not. Jittered ±50% so containers first seen together refresh apart.
  */
-const limitsOf = new WeakMap<Container, Promise<Limits>>();
+const LIMITS_TTL_MS = 60_000;
 
-function cachedLimits(fs: CgroupFs, c: Container, v: 1 | 2): Promise<Limits> {
-  let limits = limitsOf.get(c);
-  if (!limits) {
-    limitsOf.set(c, (limits = readLimits(fs, c, v)));
-    limits.catch(() => limitsOf.delete(c));
+/** Per Container object: the pod layer keeps a container's object while nothing about it changes. */
+const limitsOf = new WeakMap<Container, { limits: Promise<Limits>; expiresAt: number }>();
+
+export function cachedLimits(fs: CgroupFs, c: Container, v: 1 | 2, now = Date.now()): Promise<Limits> {
+  let cached = limitsOf.get(c);
+  if (!cached || now >= cached.expiresAt) {
+    cached = { limits: readLimits(fs, c, v), expiresAt: now + LIMITS_TTL_MS * (0.5 + Math.random()) };
+    limitsOf.set(c, cached);
+    const failed = cached;
+    failed.limits.catch(() => limitsOf.get(c) === failed && limitsOf.delete(c));
   }
-  return limits;
+  return cached.limits;
 }
 
 /** Usage and capacity of one container; undefined when its cgroup is gone. */

@@ -20,7 +20,7 @@ export class CgroupFs {
   private readonly files = new CgroupFiles();
   /** Per controller: whether its hierarchy is a cgroup filesystem (kernfs) rather than, say, a test's fixture tree. */
   private readonly kernfs = new Map<string, boolean>();
-  /** Directories of a Container per controller, as long as the object lives (a pod sync makes new ones). */
+  /** Directories of a Container per controller, as long as the object lives (a new one when the container changed). */
   private readonly dirs = new WeakMap<Container, Map<string, CgroupDir | undefined>>();
   /**
    * `<controller>/<file>` found missing from an existing container cgroup on v1, where every non-root cgroup of a

@@ -61,6 +61,21 @@ describe("PodManager", () => {
     expect(log.lines[0]).toContain(ID_B);
   });
 
+  test("an unchanged container keeps its object across syncs; any change makes a new one", async () => {
+    const id = "c".repeat(64);
+    cgroup(`kubepods/burstable/podu3/${id}`, [process.pid]);
+    let name = "app";
+    const { m } = manager(async () => [pod("u3", [[name, id]])]);
+    await m.syncOnce();
+    const first = m.list()[0];
+    await m.syncOnce();
+    expect(m.list()[0]).toBe(first!);
+    name = "renamed";
+    await m.syncOnce();
+    expect(m.list()[0]).not.toBe(first!);
+    expect(m.list()[0]).toMatchObject({ id, name: "renamed" });
+  });
+
   test("finds systemd-named and custom-root cgroups by scanning", async () => {
     cgroup(`kubepods.slice/kubepods-pod_u2.slice/docker-${ID_B}.scope`, []);
     const { m } = manager(async () => [pod("u_2", [["b", ID_B]], "Guaranteed")]);

@@ -22,6 +22,11 @@ const MAX_BACKOFF_MS = 60_000;
 
 export class PodManager implements ContainerSource {
   private snapshot: readonly Container[] = [];
+  /**
+   * The last sync's objects by id with their JSON. A container whose every field is unchanged keeps its object, so
+   * what collectors cache per Container (cgroup directories, label text, CPU limits) lives across syncs.
+   */
+  private previous = new Map<string, { container: Container; json: string }>();
   private synced = 0;
   private failures = 0;
   private readonly resolver: ContainerResolver;
@@ -102,11 +107,20 @@ export class PodManager implements ContainerSource {
     this.resolver.retain(ids);
     for (const id of this.reported) if (!ids.has(id)) this.reported.delete(id);
     const out: Container[] = [];
+    const current = new Map<string, { container: Container; json: string }>();
     for (const pc of listed) {
-      const c = this.resolver.resolve(pc);
-      if (c) out.push(c);
-      else this.unmapped(pc);
+      const resolved = this.resolver.resolve(pc);
+      if (!resolved) {
+        this.unmapped(pc);
+        continue;
+      }
+      const json = JSON.stringify(resolved);
+      const kept = this.previous.get(resolved.id);
+      const entry = kept?.json === json ? kept : { container: resolved, json };
+      current.set(resolved.id, entry);
+      out.push(entry.container);
     }
+    this.previous = current;
     return out;
   }
 
