@@ -1,11 +1,11 @@
 // loadavg: host load averages over 1, 5 and 15 minutes from /proc/loadavg, and per Normal container its running
-// and uninterruptible task counts (loadavg_container.ts).
+// and uninterruptible task counts (loadavg_container.ts: cgroupstats on cgroup v1, task states otherwise).
 import { registerTracer } from "../framework/registry";
 import type { Emitter, MetricCollector, TracerContext } from "../framework/types";
 import { hostCgroups } from "../pod/cgroup_reader";
 import { procPath, readTextAsync } from "../procfs/root";
-import { normalContainers, readEach } from "./containers";
-import { emitContainerTasks, readContainerTasks } from "./loadavg_container";
+import { normalContainers } from "./containers";
+import { chooseTaskCountSource, emitContainerTasks, readContainersTasks, type TaskCountSource } from "./loadavg_container";
 
 export interface LoadAvg {
   load1: number;
@@ -23,15 +23,17 @@ export function parseLoadAvg(text: string): LoadAvg {
 }
 
 class LoadAvgCollector implements MetricCollector {
-  constructor(private readonly ctx: TracerContext) {}
+  constructor(
+    private readonly ctx: TracerContext,
+    private readonly source: TaskCountSource,
+  ) {}
 
   async collect(emit: Emitter): Promise<void> {
     const avg = parseLoadAvg(await readTextAsync(procPath("loadavg")));
     emit.gauge("load1", "system load average, 1 minute", avg.load1);
     emit.gauge("load5", "system load average, 5 minutes", avg.load5);
     emit.gauge("load15", "system load average, 15 minutes", avg.load15);
-    const fs = hostCgroups();
-    for (const [c, counts] of await readEach(normalContainers(this.ctx), (c) => readContainerTasks(fs, c))) {
+    for (const [c, counts] of await readContainersTasks(this.source, hostCgroups(), normalContainers(this.ctx))) {
       emitContainerTasks(emit.forContainer(c), counts);
     }
   }
@@ -41,5 +43,14 @@ registerTracer({
   name: "loadavg",
   kind: "metric",
   description: "host load averages from /proc/loadavg, container R and D task counts",
-  create: (ctx) => ({ hook: "procfs", collector: new LoadAvgCollector(ctx) }),
+  create: (ctx) => {
+    const source = chooseTaskCountSource(hostCgroups());
+    if (source.kind === "cgroupstats") {
+      ctx.log.info("loadavg: container task counts from cgroupstats over generic netlink", { family: source.family });
+    } else {
+      ctx.log.info("loadavg: container task counts from task states in /proc", { reason: source.reason });
+    }
+    const hook = source.kind === "cgroupstats" ? "netlink:cgroupstats" : "procfs";
+    return { hook, collector: new LoadAvgCollector(ctx, source) };
+  },
 });

@@ -1,15 +1,45 @@
 // loadavg container series: runnable (R) and uninterruptible (D) tasks of each container right now.
-// The original asks the kernel through taskstats CGROUPSTATS_CMD_GET, which only accepts cgroup v1 directories
-// (cgroupstats_build rejects cgroup2); counting the state of every task listed by the cgroup gives the same two
-// numbers on v1 and v2 alike: `tasks` (v1) or `cgroup.threads` (v2), then the state field of /proc/<tid>/stat.
+// As in HUATUO, the kernel counts them: taskstats CGROUPSTATS_CMD_GET over generic netlink, one request per container
+// on one socket per scrape, whatever the container's thread count. cgroupstats_build rejects cgroup2 directories, so
+// on v2 (and on kernels without the taskstats family) the documented equivalent counts the state of every task the
+// cgroup lists: `tasks` (v1) or `cgroup.threads` (v2), then the state field of /proc/<tid>/stat.
 import type { Emitter } from "../framework/types";
-import type { CgroupFs } from "../pod/cgroup_reader";
+import { controllerDir } from "../pod/cgroup";
+import { cgroupMountVersion, type CgroupFs } from "../pod/cgroup_reader";
 import type { Container } from "../pod/types";
+import { CgroupStatsReader, taskstatsFamilyId } from "../procfs/cgroupstats";
 import { procPath, readTextIfExistsSync } from "../procfs/root";
+import { readEach } from "./containers";
 
 export interface TaskCounts {
   nrRunning: number;
   nrUninterruptible: number;
+}
+
+/** How container task counts are read on this host, decided once when the collector starts. */
+export type TaskCountSource = { kind: "cgroupstats"; family: number } | { kind: "task-states"; reason: string };
+
+/** cgroupstats when the cpu hierarchy is a real cgroup v1 mount and the kernel has the taskstats family here. */
+export function chooseTaskCountSource(fs: CgroupFs): TaskCountSource {
+  const cpu = controllerDir(fs.layout, "cpu");
+  if (cpu === undefined) return { kind: "task-states", reason: "no cpu cgroup hierarchy" };
+  if (cpu.version !== 1) {
+    return { kind: "task-states", reason: "cgroupstats serves only cgroup v1 and the cpu directories are on cgroup2" };
+  }
+  if (cgroupMountVersion(cpu.root) !== 1) {
+    return { kind: "task-states", reason: `${cpu.root} is not a cgroup v1 mount` };
+  }
+  let family: number | undefined;
+  try {
+    family = taskstatsFamilyId();
+  } catch (err) {
+    return { kind: "task-states", reason: `generic netlink: ${(err as Error).message}` };
+  }
+  if (family === undefined) {
+    const reason = "no TASKSTATS generic netlink family (CONFIG_TASKSTATS off, or not the initial network namespace)";
+    return { kind: "task-states", reason };
+  }
+  return { kind: "cgroupstats", family };
 }
 
 /** The state letter of a /proc/<tid>/stat line: the field after the `(comm)`, which may itself hold spaces and ")". */
@@ -18,8 +48,9 @@ export function statState(stat: string): string {
 }
 
 /**
- * R counts as running and D as uninterruptible, like cgroupstats. Idle kernel threads show I
- * (TASK_IDLE, Linux 4.14+) and count as neither, as in the kernel's own load average.
+ * R counts as running and D as uninterruptible, the nearest /proc gets to cgroupstats. Idle kernel threads show I
+ * (TASK_IDLE, Linux 4.14+) and count as neither, as in the kernel's own load average. Killable sleeps and frozen
+ * tasks also show D here, while cgroupstats leaves them out.
  */
 export function countStates(states: string[]): TaskCounts {
   let nrRunning = 0;
@@ -31,7 +62,7 @@ export function countStates(states: string[]): TaskCounts {
   return { nrRunning, nrUninterruptible };
 }
 
-/** Task counts of one container; undefined when its cgroup is gone. A task that exits meanwhile is not counted. */
+/** Task counts of one container from its task list; undefined when its cgroup is gone. Exited tasks are not counted. */
 export async function readContainerTasks(fs: CgroupFs, c: Container): Promise<TaskCounts | undefined> {
   const v = fs.dir(c, "cpu")?.version;
   const list = v === undefined ? undefined : await fs.read(c, "cpu", v === 1 ? "tasks" : "cgroup.threads");
@@ -39,6 +70,27 @@ export async function readContainerTasks(fs: CgroupFs, c: Container): Promise<Ta
   const tids = list.split("\n").filter((t) => /^\d+$/.test(t));
   const stats = tids.map((tid) => readTextIfExistsSync(procPath(tid, "stat")));
   return countStates(stats.flatMap((s) => (s === undefined ? [] : [statState(s)])));
+}
+
+/** Task counts of every container that still exists, by `source`. */
+export async function readContainersTasks(
+  source: TaskCountSource,
+  fs: CgroupFs,
+  containers: Container[],
+): Promise<Array<[Container, TaskCounts]>> {
+  if (source.kind === "task-states" || containers.length === 0) {
+    return readEach(containers, (c) => readContainerTasks(fs, c));
+  }
+  const reader = new CgroupStatsReader(source.family);
+  try {
+    return await readEach(containers, async (c) => {
+      const dir = fs.dir(c, "cpu");
+      const stats = dir && reader.read(dir.path);
+      return stats && { nrRunning: stats.nrRunning, nrUninterruptible: stats.nrUninterruptible };
+    });
+  } finally {
+    reader.close();
+  }
 }
 
 export function emitContainerTasks(out: Emitter, counts: TaskCounts): void {

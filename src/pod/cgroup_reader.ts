@@ -88,14 +88,21 @@ export class CgroupFs {
 
 const PID_LISTS = new Set(["tasks", "cgroup.procs", "cgroup.threads"]);
 /** statfs f_type of cgroup (v1) and cgroup2 mounts. */
-const CGROUP_MAGIC = new Set([0x27e0eb, 0x63677270]);
+const CGROUP_SUPER_MAGIC = 0x27e0eb;
+const CGROUP2_SUPER_MAGIC = 0x63677270;
+
+/** The cgroup version of the filesystem at `root`; undefined when it is no cgroup mount (a test's fixture tree). */
+export function cgroupMountVersion(root: string | undefined): 1 | 2 | undefined {
+  try {
+    const type = root === undefined ? undefined : statfsSync(root).type;
+    return type === CGROUP_SUPER_MAGIC ? 1 : type === CGROUP2_SUPER_MAGIC ? 2 : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 function isCgroupMount(root: string | undefined): boolean {
-  try {
-    return root !== undefined && CGROUP_MAGIC.has(statfsSync(root).type);
-  } catch {
-    return false;
-  }
+  return cgroupMountVersion(root) !== undefined;
 }
 
 let host: { prefix: string; fs: CgroupFs } | undefined;

@@ -7,14 +7,22 @@ import {
   dumpLinks,
   encodeAttr,
   encodeMessage,
+  encodeGenl,
+  encodeGetFamily,
   encodeString,
+  GENL_ID_CTRL,
+  genlFamilyId,
   LINK_STATS64_FIELDS,
   messageErrno,
+  NETLINK_GENERIC,
   NetlinkError,
+  NetlinkSocket,
   NLM_F_DUMP,
   NLM_F_REQUEST,
   NLMSG_DONE,
   parseAttrs,
+  parseFamilyId,
+  parseGenl,
   parseLinkMessage,
   parseLinkStats64,
   parseMessages,
@@ -90,6 +98,25 @@ describe("parseAttrs", () => {
   });
 });
 
+describe("generic netlink", () => {
+  test("encodeGenl puts genlmsghdr {cmd, version, reserved} before the attributes", () => {
+    expect([...encodeGenl(4, 1, [encodeAttr(1, new Uint8Array([5, 0, 0, 0]))])]).toEqual([4, 1, 0, 0, 8, 0, 1, 0, 5, 0, 0, 0]);
+  });
+
+  test("a family lookup asks the controller with CTRL_CMD_GETFAMILY and CTRL_ATTR_FAMILY_NAME", () => {
+    const msg = parseGenl(encodeGetFamily("TASKSTATS"));
+    expect([msg.cmd, msg.version]).toEqual([3, 1]);
+    expect(attrString(msg.attrs.get(2) ?? new Uint8Array())).toBe("TASKSTATS");
+  });
+
+  test("parseFamilyId reads CTRL_ATTR_FAMILY_ID as u16 among the reply's attributes", () => {
+    const reply = encodeGenl(1, 2, [encodeAttr(2, encodeString("TASKSTATS")), encodeAttr(1, new Uint8Array([0x1f, 0]))]);
+    expect(parseFamilyId(reply)).toBe(31);
+    expect(() => parseFamilyId(encodeGenl(1, 2, []))).toThrow(NetlinkError);
+    expect(() => parseGenl(new Uint8Array(2))).toThrow(NetlinkError);
+  });
+});
+
 describe("links", () => {
   test("parseLinkMessage reads the index, IFLA_IFNAME and IFLA_STATS64", () => {
     const stats = u64s(LINK_STATS64_FIELDS.map((_, i) => (i + 1) * 10));
@@ -131,6 +158,17 @@ describe("against the running kernel", () => {
       expect(value).toBeGreaterThanOrEqual(before[i] ?? NaN);
       expect(value).toBeLessThanOrEqual(after[i] ?? NaN);
     });
+  });
+
+  test("one generic netlink socket serves request after request, an unknown family included", () => {
+    const socket = NetlinkSocket.open(NETLINK_GENERIC);
+    try {
+      expect(genlFamilyId(socket, "nlctrl")).toBe(GENL_ID_CTRL);
+      expect(genlFamilyId(socket, "hb-nofamily")).toBeUndefined();
+      expect(genlFamilyId(socket, "nlctrl")).toBe(GENL_ID_CTRL);
+    } finally {
+      socket.close();
+    }
   });
 
   test("a kernel error comes back as NetlinkError with its errno", () => {

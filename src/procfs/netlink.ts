@@ -1,5 +1,6 @@
-// A minimal synchronous rtnetlink client over libc (ffi-rs): one NETLINK_ROUTE socket per request,
-// fixed-size receive buffer, receive timeout; plus pure encoders and parsers for messages and attributes.
+// A minimal synchronous netlink client over libc (ffi-rs): rtnetlink on one NETLINK_ROUTE socket per request, and
+// generic netlink (family lookup by name) on a socket the caller keeps for a batch of requests; fixed-size receive
+// buffer, receive timeout; plus pure encoders and parsers for messages and attributes.
 import { DataType, define, open } from "ffi-rs";
 
 export const NLM_F_REQUEST = 0x1;
@@ -21,6 +22,7 @@ const AF_NETLINK = 16;
 const SOCK_RAW = 3;
 const SOCK_CLOEXEC = 0o2000000;
 const NETLINK_ROUTE = 0;
+export const NETLINK_GENERIC = 16;
 const SOL_SOCKET = 1;
 /** SO_RCVTIMEO on x86_64 and arm64 (asm-generic); its struct timeval is two 64-bit longs there. */
 const SO_RCVTIMEO = 20;
@@ -244,96 +246,181 @@ function check(step: string, result: { value: number; errnoCode: number }): numb
   return result.value;
 }
 
-const ERRNO_NAMES: Record<number, string> = { 1: "EPERM", 11: "EAGAIN", 19: "ENODEV", 22: "EINVAL", 95: "EOPNOTSUPP" };
+const ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM", 2: "ENOENT", 3: "ESRCH", 11: "EAGAIN", 19: "ENODEV", 22: "EINVAL", 95: "EOPNOTSUPP",
+};
 
 function errnoText(errno: number): string {
   return `${ERRNO_NAMES[errno] ?? "errno"} (${errno})`;
 }
 
-/** A bound NETLINK_ROUTE socket with a receive timeout, so a silent kernel cannot hang a scrape. */
-function openSocket(c: Libc): number {
-  const fd = check("socket", c.socket([AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE]));
-  try {
-    const addr = new Uint8Array(12); // struct sockaddr_nl; nl_pid 0 lets the kernel pick the port id
-    view(addr).setUint16(0, AF_NETLINK, true);
-    check("bind", c.bind([fd, addr, addr.length]));
-    const timeout = new Uint8Array(16); // struct timeval
-    view(timeout).setBigInt64(0, BigInt(RECV_TIMEOUT_SECONDS), true);
-    check("setsockopt", c.setsockopt([fd, SOL_SOCKET, SO_RCVTIMEO, timeout, timeout.length]));
-    return fd;
-  } catch (err) {
-    c.close([fd]);
-    throw err;
+/**
+ * A bound netlink socket of one protocol with a receive timeout, so a silent kernel cannot hang a scrape. Reusable
+ * for many requests in turn (a scrape asks once per container); close() it when done.
+ */
+export class NetlinkSocket {
+  private readonly buf = new Uint8Array(RECV_BUFFER_BYTES);
+
+  private constructor(
+    private readonly c: Libc,
+    private readonly fd: number,
+  ) {}
+
+  static open(protocol: number): NetlinkSocket {
+    const c = loadLibc();
+    const fd = check("socket", c.socket([AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol]));
+    try {
+      const addr = new Uint8Array(12); // struct sockaddr_nl; nl_pid 0 lets the kernel pick the port id
+      view(addr).setUint16(0, AF_NETLINK, true);
+      check("bind", c.bind([fd, addr, addr.length]));
+      const timeout = new Uint8Array(16); // struct timeval
+      view(timeout).setBigInt64(0, BigInt(RECV_TIMEOUT_SECONDS), true);
+      check("setsockopt", c.setsockopt([fd, SOL_SOCKET, SO_RCVTIMEO, timeout, timeout.length]));
+      return new NetlinkSocket(c, fd);
+    } catch (err) {
+      c.close([fd]);
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.c.close([this.fd]);
+  }
+
+  /** A NLM_F_DUMP request of `type` with a family header; returns every reply message. */
+  dump(type: number, header: Uint8Array): NetlinkMessage[] {
+    const replies: NetlinkMessage[] = [];
+    this.exchange(type, NLM_F_REQUEST | NLM_F_DUMP, header, (msg) => {
+      if (msg.type === NLMSG_ERROR || msg.type === NLMSG_DONE) {
+        const errno = messageErrno(msg);
+        if (errno > 0) throw new NetlinkError(`dump type ${type}`, errno, errnoText(errno));
+        return true;
+      }
+      replies.push(msg);
+      return false;
+    });
+    return replies;
+  }
+
+  /** A single request (no dump); returns the one reply, or throws NetlinkError with the kernel's errno. */
+  request(type: number, payload: Uint8Array): NetlinkMessage {
+    let reply: NetlinkMessage | undefined;
+    this.exchange(type, NLM_F_REQUEST, payload, (msg) => {
+      if (msg.type === NLMSG_ERROR) {
+        const errno = messageErrno(msg);
+        if (errno > 0) throw new NetlinkError(`request type ${type}`, errno, errnoText(errno));
+      } else {
+        reply = msg;
+      }
+      return true;
+    });
+    if (!reply) throw new NetlinkError(`request type ${type}`, 0, "acknowledged without a reply");
+    return reply;
+  }
+
+  /**
+   * Send one request and hand each reply of its sequence to `collect` until it returns true. Replies of other
+   * sequences are skipped: on a reused socket they can only be leftovers of an earlier request that timed out.
+   */
+  private exchange(type: number, flags: number, payload: Uint8Array, collect: (msg: NetlinkMessage) => boolean): void {
+    const seq = (sequence = (sequence + 1) >>> 0);
+    const request = encodeMessage(type, flags, seq, payload);
+    check("send", this.c.send([this.fd, request, request.length, 0]));
+    let total = 0;
+    for (;;) {
+      const n = this.receive();
+      total += n;
+      if (total > MAX_DUMP_BYTES) throw new NetlinkError("recv", 0, `reply exceeds ${MAX_DUMP_BYTES} bytes`);
+      for (const msg of parseMessages(this.buf.slice(0, n))) {
+        if (msg.seq === seq && collect(msg)) return;
+      }
+    }
+  }
+
+  private receive(): number {
+    for (;;) {
+      const result = this.c.recv([this.fd, this.buf, this.buf.length, MSG_TRUNC]);
+      if (result.value < 0 && result.errnoCode === EINTR) continue;
+      if (result.value < 0 && result.errnoCode === EAGAIN) {
+        throw new NetlinkError("recv", EAGAIN, `no reply within ${RECV_TIMEOUT_SECONDS}s`);
+      }
+      const n = check("recv", result);
+      if (n > this.buf.length) {
+        throw new NetlinkError("recv", 0, `message of ${n} bytes exceeds the ${this.buf.length}-byte buffer`);
+      }
+      return n;
+    }
   }
 }
 
 let sequence = Math.floor(Date.now() / 1000) >>> 0;
 
-/** Exchange messages on a fresh socket: `collect` sees each reply of our sequence and returns true when done. */
-function exchange(request: Uint8Array, seq: number, collect: (msg: NetlinkMessage) => boolean): void {
-  const c = loadLibc();
-  const fd = openSocket(c);
+/** `use` a fresh socket of `protocol`, closed afterwards whatever happens. */
+export function withNetlinkSocket<T>(protocol: number, use: (socket: NetlinkSocket) => T): T {
+  const socket = NetlinkSocket.open(protocol);
   try {
-    check("send", c.send([fd, request, request.length, 0]));
-    const buf = new Uint8Array(RECV_BUFFER_BYTES);
-    let total = 0;
-    for (;;) {
-      const n = receive(c, fd, buf);
-      total += n;
-      if (total > MAX_DUMP_BYTES) throw new NetlinkError("recv", 0, `reply exceeds ${MAX_DUMP_BYTES} bytes`);
-      for (const msg of parseMessages(buf.slice(0, n))) {
-        if (msg.seq === seq && collect(msg)) return;
-      }
-    }
+    return use(socket);
   } finally {
-    c.close([fd]);
-  }
-}
-
-function receive(c: Libc, fd: number, buf: Uint8Array): number {
-  for (;;) {
-    const result = c.recv([fd, buf, buf.length, MSG_TRUNC]);
-    if (result.value < 0 && result.errnoCode === EINTR) continue;
-    if (result.value < 0 && result.errnoCode === EAGAIN) {
-      throw new NetlinkError("recv", EAGAIN, `no reply within ${RECV_TIMEOUT_SECONDS}s`);
-    }
-    const n = check("recv", result);
-    if (n > buf.length) {
-      throw new NetlinkError("recv", 0, `message of ${n} bytes exceeds the ${buf.length}-byte buffer`);
-    }
-    return n;
+    socket.close();
   }
 }
 
 /** A NLM_F_DUMP request of rtnetlink `type` with a family header; returns every reply message. */
 export function rtnetlinkDump(type: number, header: Uint8Array): NetlinkMessage[] {
-  const seq = (sequence = (sequence + 1) >>> 0);
-  const replies: NetlinkMessage[] = [];
-  exchange(encodeMessage(type, NLM_F_REQUEST | NLM_F_DUMP, seq, header), seq, (msg) => {
-    if (msg.type === NLMSG_ERROR || msg.type === NLMSG_DONE) {
-      const errno = messageErrno(msg);
-      if (errno > 0) throw new NetlinkError(`dump type ${type}`, errno, errnoText(errno));
-      return true;
-    }
-    replies.push(msg);
-    return false;
-  });
-  return replies;
+  return withNetlinkSocket(NETLINK_ROUTE, (s) => s.dump(type, header));
 }
 
-/** A single request (no dump); returns the one reply, or throws NetlinkError with the kernel's errno. */
+/** A single rtnetlink request (no dump); returns the one reply, or throws NetlinkError with the kernel's errno. */
 export function rtnetlinkRequest(type: number, payload: Uint8Array): NetlinkMessage {
-  const seq = (sequence = (sequence + 1) >>> 0);
-  let reply: NetlinkMessage | undefined;
-  exchange(encodeMessage(type, NLM_F_REQUEST, seq, payload), seq, (msg) => {
-    if (msg.type === NLMSG_ERROR) {
-      const errno = messageErrno(msg);
-      if (errno > 0) throw new NetlinkError(`request type ${type}`, errno, errnoText(errno));
-    } else {
-      reply = msg;
-    }
-    return true;
-  });
-  if (!reply) throw new NetlinkError(`request type ${type}`, 0, "acknowledged without a reply");
-  return reply;
+  return withNetlinkSocket(NETLINK_ROUTE, (s) => s.request(type, payload));
+}
+
+// --- generic netlink -------------------------------------------------------------------------------
+
+/** The generic netlink controller's fixed family id, which resolves every other family's id by name. */
+export const GENL_ID_CTRL = 0x10;
+const CTRL_CMD_GETFAMILY = 3;
+const CTRL_ATTR_FAMILY_ID = 1;
+const CTRL_ATTR_FAMILY_NAME = 2;
+const GENL_HDRLEN = 4;
+const ENOENT = 2;
+
+export interface GenlMessage {
+  cmd: number;
+  version: number;
+  attrs: Map<number, Uint8Array>;
+}
+
+/** A generic netlink payload: struct genlmsghdr {u8 cmd, u8 version, u16 reserved}, then the attributes. */
+export function encodeGenl(cmd: number, version: number, attrs: Uint8Array[]): Uint8Array {
+  return concatBytes([new Uint8Array([cmd, version, 0, 0]), ...attrs]);
+}
+
+export function parseGenl(payload: Uint8Array): GenlMessage {
+  if (payload.length < GENL_HDRLEN) throw new NetlinkError("parse", 0, "short genlmsghdr");
+  return { cmd: payload[0]!, version: payload[1]!, attrs: parseAttrs(payload.subarray(GENL_HDRLEN)) };
+}
+
+export function encodeGetFamily(name: string): Uint8Array {
+  return encodeGenl(CTRL_CMD_GETFAMILY, 1, [encodeAttr(CTRL_ATTR_FAMILY_NAME, encodeString(name))]);
+}
+
+/** CTRL_ATTR_FAMILY_ID (u16) of a controller reply. */
+export function parseFamilyId(payload: Uint8Array): number {
+  const id = parseGenl(payload).attrs.get(CTRL_ATTR_FAMILY_ID);
+  if (!id || id.length < 2) throw new NetlinkError("parse", 0, "family reply without CTRL_ATTR_FAMILY_ID");
+  return view(id).getUint16(0, true);
+}
+
+/**
+ * The id of generic netlink family `name` on a NETLINK_GENERIC socket; undefined when the kernel has no such family
+ * here (not built in, or a family that only lives in the initial network namespace, as taskstats does).
+ */
+export function genlFamilyId(socket: NetlinkSocket, name: string): number | undefined {
+  try {
+    return parseFamilyId(socket.request(GENL_ID_CTRL, encodeGetFamily(name)).payload);
+  } catch (err) {
+    if (err instanceof NetlinkError && err.errno === ENOENT) return undefined;
+    throw err;
+  }
 }
