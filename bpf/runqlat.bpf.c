@@ -99,18 +99,6 @@ static __always_inline void enqueue(u32 pid)
 	bpf_map_update_elem(&runqlat_start, &pid, &now, BPF_ANY);
 }
 
-static __always_inline u64 log2_u64(u64 v)
-{
-	u64 r = 0, shift;
-
-	shift = (v > 0xffffffffULL) << 5; v >>= shift; r |= shift;
-	shift = (v > 0xffff) << 4; v >>= shift; r |= shift;
-	shift = (v > 0xff) << 3; v >>= shift; r |= shift;
-	shift = (v > 0xf) << 2; v >>= shift; r |= shift;
-	shift = (v > 0x3) << 1; v >>= shift; r |= shift;
-	return r | (v >> 1);
-}
-
 /* Where one latency lands, computed once per event and applied to the host and the cgroup histogram. */
 struct rq_bucket {
 	/* 64-bit indexes: a u32 is re-truncated after its bounds check and the verifier loses the bound */
@@ -120,12 +108,9 @@ struct rq_bucket {
 
 static __always_inline struct rq_bucket bucket_of(u64 delta_ns)
 {
-	u64 us = delta_ns / 1000;
 	struct rq_bucket b;
 
-	b.slot = us ? log2_u64(us) + 1 : 0;
-	if (b.slot >= RUNQLAT_SLOTS)
-		b.slot = RUNQLAT_SLOTS - 1;
+	b.slot = hb_hist_slot(delta_ns);
 	if (delta_ns < 10 * NSEC_PER_MSEC)
 		b.zone = 0;
 	else if (delta_ns < 20 * NSEC_PER_MSEC)
@@ -198,63 +183,40 @@ static __always_inline void on_switch(struct task_struct *prev, struct task_stru
 	dequeue(task_pid(next, btf), next, btf);
 }
 
-/* Variant 1: BTF-typed tracepoints (5.5+ with kernel BTF). */
-SEC("tp_btf/sched_wakeup")
-int BPF_PROG(runqlat_btf_wakeup, struct task_struct *p)
-{
-	enqueue(p->pid);
-	return 0;
-}
+/*
+ * Variants 1 and 2: BTF-typed tracepoints (5.5+ with kernel BTF) and raw tracepoints (4.17+). Both pass the same
+ * arguments and run the same bodies, differing only in how task fields are read (btf), so one macro generates both
+ * sets and they cannot drift apart: runqlat_{btf,raw}_{wakeup,wakeup_new,switch,exit}.
+ */
+#define RUNQLAT_TASK_VARIANT(prefix, section, btf)						\
+	SEC(section "/sched_wakeup")								\
+	int BPF_PROG(runqlat_##prefix##_wakeup, struct task_struct *p)				\
+	{											\
+		enqueue(task_pid(p, btf));							\
+		return 0;									\
+	}											\
+	SEC(section "/sched_wakeup_new")							\
+	int BPF_PROG(runqlat_##prefix##_wakeup_new, struct task_struct *p)			\
+	{											\
+		enqueue(task_pid(p, btf));							\
+		return 0;									\
+	}											\
+	SEC(section "/sched_switch")								\
+	int BPF_PROG(runqlat_##prefix##_switch, bool preempt, struct task_struct *prev,		\
+		     struct task_struct *next)							\
+	{											\
+		on_switch(prev, next, btf);							\
+		return 0;									\
+	}											\
+	SEC(section "/sched_process_exit")							\
+	int BPF_PROG(runqlat_##prefix##_exit, struct task_struct *p)				\
+	{											\
+		forget(task_pid(p, btf));							\
+		return 0;									\
+	}
 
-SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(runqlat_btf_wakeup_new, struct task_struct *p)
-{
-	enqueue(p->pid);
-	return 0;
-}
-
-SEC("tp_btf/sched_switch")
-int BPF_PROG(runqlat_btf_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	on_switch(prev, next, true);
-	return 0;
-}
-
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(runqlat_btf_exit, struct task_struct *p)
-{
-	forget(p->pid);
-	return 0;
-}
-
-/* Variant 2: raw tracepoints (4.17+); same arguments, read through probes. */
-SEC("raw_tp/sched_wakeup")
-int BPF_PROG(runqlat_raw_wakeup, struct task_struct *p)
-{
-	enqueue(BPF_CORE_READ(p, pid));
-	return 0;
-}
-
-SEC("raw_tp/sched_wakeup_new")
-int BPF_PROG(runqlat_raw_wakeup_new, struct task_struct *p)
-{
-	enqueue(BPF_CORE_READ(p, pid));
-	return 0;
-}
-
-SEC("raw_tp/sched_switch")
-int BPF_PROG(runqlat_raw_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
-{
-	on_switch(prev, next, false);
-	return 0;
-}
-
-SEC("raw_tp/sched_process_exit")
-int BPF_PROG(runqlat_raw_exit, struct task_struct *p)
-{
-	forget(BPF_CORE_READ(p, pid));
-	return 0;
-}
+RUNQLAT_TASK_VARIANT(btf, "tp_btf", true)
+RUNQLAT_TASK_VARIANT(raw, "raw_tp", false)
 
 /*
  * Variant 3: classic tracepoints, whose records carry pids only: no per-cgroup series. prev_state
@@ -295,14 +257,14 @@ int runqlat_tp_exit(struct trace_event_raw_sched_process_template *ctx)
 SEC("kprobe/try_to_wake_up")
 int BPF_KPROBE(runqlat_kp_wakeup, struct task_struct *p)
 {
-	enqueue(BPF_CORE_READ(p, pid));
+	enqueue(task_pid(p, false));
 	return 0;
 }
 
 SEC("kprobe/wake_up_new_task")
 int BPF_KPROBE(runqlat_kp_wakeup_new, struct task_struct *p)
 {
-	enqueue(BPF_CORE_READ(p, pid));
+	enqueue(task_pid(p, false));
 	return 0;
 }
 
