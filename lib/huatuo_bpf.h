@@ -18,7 +18,7 @@
 
 #include <stdint.h>
 
-#define HB_ABI_VERSION 2
+#define HB_ABI_VERSION 3
 #define HB_GLOBAL (-1)
 
 /* Attach kinds for hb_attach(). */
@@ -136,5 +136,15 @@ int hb_probe_map_type(int type);
 int hb_probe_prog_type(int type);
 /* mount -t tracefs nodev <target>, without needing a mount binary on the host. */
 int hb_mount_tracefs(const char *target);
+
+/*
+ * cgroupstats (taskstats' CGROUPSTATS_CMD_GET over generic netlink) of count cgroup v1 directories,
+ * given as NUL-terminated paths back to back. family is the TASKSTATS generic netlink family id.
+ * out[i*5 .. i*5+4] receives path i's struct cgroupstats (sleeping, running, stopped,
+ * uninterruptible, io_wait), zeros when errs[i] is set: 0, or the errno of opening the directory
+ * or of the kernel's answer (ENOENT: the cgroup is gone; EINVAL: not a cgroup v1 directory).
+ * Returns count, or -errno when netlink itself failed or the kernel did not answer within 2 s.
+ */
+int hb_cgroupstats(int family, const char *paths, uint32_t count, uint64_t *out, int32_t *errs);
 
 #endif /* HUATUO_BPF_H */

@@ -8,7 +8,7 @@ import { DataType, define, open } from "ffi-rs";
 import { embeddedAssets } from "./embedded";
 import { BpfError } from "./errors";
 
-const ABI_VERSION = 2;
+const ABI_VERSION = 3;
 const LIBRARY = "huatuo_bpf";
 const FILE_NAME = "libhuatuo_bpf.so";
 export const DEFAULT_LIB_DIR = "/run/huatuo-bamai/lib";
@@ -50,6 +50,7 @@ function bind() {
     hb_probe_map_type: fn(I32, [I32]),
     hb_probe_prog_type: fn(I32, [I32]),
     hb_mount_tracefs: fn(I32, [Str]),
+    hb_cgroupstats: fn(I32, [I32, Buf, U32, Buf, Buf]),
   });
 }
 
