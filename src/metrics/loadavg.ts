@@ -43,8 +43,8 @@ registerTracer({
   name: "loadavg",
   kind: "metric",
   description: "host load averages from /proc/loadavg, container R and D task counts",
-  create: (ctx) => {
-    const source = chooseTaskCountSource(hostCgroups());
+  create: async (ctx) => {
+    const source = await chooseTaskCountSource(hostCgroups());
     if (source.kind === "cgroupstats") {
       ctx.log.info("loadavg: container task counts from cgroupstats over generic netlink", { family: source.family });
     } else {

@@ -24,16 +24,16 @@ describe("task states", () => {
 });
 
 describe("chooseTaskCountSource", () => {
-  test("a v1 layout under a procfs prefix that is no cgroup mount (a fixture tree): task states", () => {
+  test("a v1 layout under a procfs prefix that is no cgroup mount (a fixture tree): task states", async () => {
     const hybrid = "32 31 0:29 / /sys/fs/cgroup/cpu rw,nosuid - cgroup cgroup rw,cpu";
-    const source = chooseTaskCountSource(new CgroupFs(layoutFromMountinfo(hybrid, (p) => `${import.meta.dir}${p}`)));
+    const source = await chooseTaskCountSource(new CgroupFs(layoutFromMountinfo(hybrid, (p) => `${import.meta.dir}${p}`)));
     expect(source.kind).toBe("task-states");
     if (source.kind === "task-states") expect(source.reason).toContain("not a cgroup v1 mount");
   });
 
-  test("a unified layout: task states, cgroupstats knows only v1", () => {
+  test("a unified layout: task states, cgroupstats knows only v1", async () => {
     const unified = "32 22 0:27 / /sys/fs/cgroup rw,nosuid shared:9 - cgroup2 cgroup2 rw,nsdelegate";
-    const source = chooseTaskCountSource(new CgroupFs(layoutFromMountinfo(unified)));
+    const source = await chooseTaskCountSource(new CgroupFs(layoutFromMountinfo(unified)));
     expect(source).toEqual({ kind: "task-states", reason: "cgroupstats serves only cgroup v1 and the cpu directories are on cgroup2" });
   });
 });
@@ -43,7 +43,7 @@ const CPU = layout.v1.get("cpu");
 const BLKIO = layout.v1.get("blkio");
 const FREEZER = layout.v1.get("freezer");
 const fs = new CgroupFs(layout);
-const source = chooseTaskCountSource(fs);
+const source = await chooseTaskCountSource(fs);
 const onV1 = process.getuid?.() === 0 && source.kind === "cgroupstats" && CPU !== undefined && FREEZER !== undefined;
 
 function container(cgroupPath: string): Container {

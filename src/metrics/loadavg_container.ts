@@ -1,12 +1,14 @@
 // loadavg container series: runnable (R) and uninterruptible (D) tasks of each container right now.
-// As in HUATUO, the kernel counts them: taskstats CGROUPSTATS_CMD_GET over generic netlink, one request per container
-// on one socket per scrape, whatever the container's thread count. cgroupstats_build rejects cgroup2 directories, so
-// on v2 (and on kernels without the taskstats family) the documented equivalent counts the state of every task the
-// cgroup lists: `tasks` (v1) or `cgroup.threads` (v2), then the state field of /proc/<tid>/stat.
+// As in HUATUO, the kernel counts them: taskstats CGROUPSTATS_CMD_GET over generic netlink, every container of a
+// scrape in one call into the native layer, whatever the containers' thread counts. cgroupstats_build rejects cgroup2
+// directories, so on v2 (and on kernels without the taskstats family, or without the native library) the documented
+// equivalent counts the state of every task the cgroup lists: `tasks` (v1) or `cgroup.threads` (v2), then the state
+// field of /proc/<tid>/stat.
 import type { Emitter } from "../framework/types";
 import { controllerDir } from "../pod/cgroup";
 import { cgroupMountVersion, type CgroupFs } from "../pod/cgroup_reader";
 import type { Container } from "../pod/types";
+import { loadNative } from "../bpf/native";
 import { CgroupStatsReader, taskstatsFamilyId } from "../procfs/cgroupstats";
 import { procPath, readTextIfExistsSync } from "../procfs/root";
 import { readEach } from "./containers";
@@ -17,10 +19,15 @@ export interface TaskCounts {
 }
 
 /** How container task counts are read on this host, decided once when the collector starts. */
-export type TaskCountSource = { kind: "cgroupstats"; family: number } | { kind: "task-states"; reason: string };
+export type TaskCountSource =
+  | { kind: "cgroupstats"; family: number; reader: CgroupStatsReader }
+  | { kind: "task-states"; reason: string };
 
-/** cgroupstats when the cpu hierarchy is a real cgroup v1 mount and the kernel has the taskstats family here. */
-export function chooseTaskCountSource(fs: CgroupFs): TaskCountSource {
+/**
+ * cgroupstats when the cpu hierarchy is a real cgroup v1 mount, the kernel has the taskstats family here and the
+ * native library loads (extracting and opening it loads no BPF program).
+ */
+export async function chooseTaskCountSource(fs: CgroupFs): Promise<TaskCountSource> {
   const cpu = controllerDir(fs.layout, "cpu");
   if (cpu === undefined) return { kind: "task-states", reason: "no cpu cgroup hierarchy" };
   if (cpu.version !== 1) {
@@ -39,7 +46,11 @@ export function chooseTaskCountSource(fs: CgroupFs): TaskCountSource {
     const reason = "no TASKSTATS generic netlink family (CONFIG_TASKSTATS off, or not the initial network namespace)";
     return { kind: "task-states", reason };
   }
-  return { kind: "cgroupstats", family };
+  try {
+    return { kind: "cgroupstats", family, reader: new CgroupStatsReader(await loadNative(), family) };
+  } catch (err) {
+    return { kind: "task-states", reason: `native library: ${(err as Error).message}` };
+  }
 }
 
 /** The state letter of a /proc/<tid>/stat line: the field after the `(comm)`, which may itself hold spaces and ")". */
@@ -81,16 +92,15 @@ export async function readContainersTasks(
   if (source.kind === "task-states" || containers.length === 0) {
     return readEach(containers, (c) => readContainerTasks(fs, c));
   }
-  const reader = new CgroupStatsReader(source.family);
-  try {
-    return await readEach(containers, async (c) => {
-      const dir = fs.dir(c, "cpu");
-      const stats = dir && reader.read(dir.path);
-      return stats && { nrRunning: stats.nrRunning, nrUninterruptible: stats.nrUninterruptible };
-    });
-  } finally {
-    reader.close();
-  }
+  const present = containers.flatMap((c) => {
+    const dir = fs.dir(c, "cpu");
+    return dir ? [{ c, path: dir.path }] : [];
+  });
+  const stats = source.reader.readAll(present.map((p) => p.path));
+  return present.flatMap(({ c }, i) => {
+    const s = stats[i];
+    return s ? [[c, { nrRunning: s.nrRunning, nrUninterruptible: s.nrUninterruptible }] as [Container, TaskCounts]] : [];
+  });
 }
 
 export function emitContainerTasks(out: Emitter, counts: TaskCounts): void {

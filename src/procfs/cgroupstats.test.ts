@@ -1,70 +1,90 @@
-// cgroupstats request and reply bytes, then the kernel's answers for a v1 cgroup, a cgroup2 directory and a cgroup
-// that is gone. Counting against task states is in metrics/loadavg_container.test.ts.
-import { describe, expect, test } from "bun:test";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { CgroupStatsReader, encodeCgroupStatsGet, parseCgroupStatsReply, taskstatsFamilyId } from "./cgroupstats";
-import { concatBytes, encodeAttr, encodeGenl, NetlinkError } from "./netlink";
-
-function u64s(values: number[]): Uint8Array {
-  const out = new Uint8Array(values.length * 8);
-  values.forEach((n, i) => new DataView(out.buffer).setBigUint64(i * 8, BigInt(n), true));
-  return out;
-}
-
-describe("encoding", () => {
-  test("CGROUPSTATS_CMD_GET version 1 with the directory fd as CGROUPSTATS_CMD_ATTR_FD (u32)", () => {
-    expect([...encodeCgroupStatsGet(0x01020304)]).toEqual([4, 1, 0, 0, 8, 0, 1, 0, 4, 3, 2, 1]);
-  });
-
-  test("a CGROUPSTATS_CMD_NEW reply decodes struct cgroupstats in kernel order", () => {
-    const reply = encodeGenl(5, 1, [encodeAttr(1, u64s([120, 4, 1, 8, 3]))]);
-    expect(parseCgroupStatsReply(reply)).toEqual({ nrSleeping: 120, nrRunning: 4, nrStopped: 1, nrUninterruptible: 8, nrIoWait: 3 });
-  });
-
-  test("another command or a short struct is not a reply", () => {
-    expect(() => parseCgroupStatsReply(encodeGenl(4, 1, [encodeAttr(1, u64s([0, 0, 0, 0, 0]))]))).toThrow(NetlinkError);
-    expect(() => parseCgroupStatsReply(concatBytes([encodeGenl(5, 1, [encodeAttr(1, u64s([1, 2]))])]))).toThrow(NetlinkError);
-  });
-});
+// The native batch (lib/hb_cgroupstats.c) against the running kernel: a v1 cgroup holding a busy loop, a cgroup that
+// is gone, a cgroup2 directory, and a batch longer than one window of requests. Counting against task states is in
+// metrics/loadavg_container.test.ts.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawn, type Subprocess } from "bun";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { constants } from "node:os";
+import { join } from "node:path";
+import { asBuffer, loadNative } from "../bpf/native";
+import { CgroupStatsReader, taskstatsFamilyId } from "./cgroupstats";
+import { NetlinkError } from "./netlink";
 
 const family = process.getuid?.() === 0 ? taskstatsFamilyId() : undefined;
 const V1_CPU = "/sys/fs/cgroup/cpu";
 const V2 = ["/sys/fs/cgroup/unified", "/sys/fs/cgroup"].find((d) => existsSync(`${d}/cgroup.controllers`));
+const onV1 = family !== undefined && existsSync(`${V1_CPU}/tasks`);
+const native = onV1 ? await loadNative() : undefined;
 
-describe.skipIf(family === undefined || !existsSync(`${V1_CPU}/tasks`))("against the running kernel", () => {
-  test("a v1 cgroup: the root's tasks by state, this process's threads among them", () => {
-    const reader = new CgroupStatsReader(family!);
-    try {
-      const stats = reader.read(V1_CPU);
-      const total = Object.values(stats ?? {}).reduce((a, b) => a + b, 0);
-      expect(stats?.nrRunning).toBeGreaterThanOrEqual(1);
-      expect(total).toBeLessThanOrEqual(readFileSync(`${V1_CPU}/tasks`, "utf8").split("\n").length);
-    } finally {
-      reader.close();
+describe.skipIf(!onV1)("against the running kernel", () => {
+  const busyDir = join(V1_CPU, `hb-cgroupstats-${process.pid}`);
+  const goneDir = `${busyDir}-gone`;
+  let busy: Subprocess | undefined;
+  const reader = () => new CgroupStatsReader(native!, family!);
+
+  beforeAll(async () => {
+    mkdirSync(busyDir);
+    // A shell loop of builtins makes no system calls: always R.
+    busy = spawn(["sh", "-c", "while :; do :; done"], { stdio: ["ignore", "ignore", "ignore"] });
+    writeFileSync(join(busyDir, "tasks"), String(busy.pid));
+    for (let i = 0; i < 100 && !/\) R /.test(readFileSync(`/proc/${busy.pid}/stat`, "utf8")); i++) await Bun.sleep(20);
+    mkdirSync(goneDir);
+    rmdirSync(goneDir);
+  });
+
+  afterAll(async () => {
+    busy?.kill("SIGKILL");
+    await busy?.exited;
+    for (let i = 0; i < 50 && existsSync(busyDir); i++) {
+      try {
+        rmdirSync(busyDir);
+      } catch {
+        await Bun.sleep(20); // EBUSY until the killed task is gone
+      }
     }
+  });
+
+  test("a v1 cgroup with a busy loop: one task, running", () => {
+    const [stats] = reader().readAll([busyDir]);
+    expect(stats).toEqual({ nrSleeping: 0, nrRunning: 1, nrStopped: 0, nrUninterruptible: 0, nrIoWait: 0 });
+  });
+
+  test("a cgroup that is gone: ENOENT from the native call, undefined from the reader", () => {
+    const out = new BigUint64Array(10).fill(7n);
+    const errs = new Int32Array(2).fill(-1);
+    const rc = native!.api.hb_cgroupstats(family!, Buffer.from(`${goneDir}\0${busyDir}\0`), 2, asBuffer(new Uint8Array(out.buffer)), asBuffer(new Uint8Array(errs.buffer)));
+    expect(rc).toBe(2);
+    expect([...errs]).toEqual([constants.errno.ENOENT, 0]);
+    expect([...out.subarray(0, 5)]).toEqual([0n, 0n, 0n, 0n, 0n]);
+    expect(out[6]).toBe(1n);
+    expect(reader().readAll([goneDir])).toEqual([undefined]);
   });
 
   test.skipIf(V2 === undefined)("a cgroup2 directory is refused with EINVAL", () => {
-    const reader = new CgroupStatsReader(family!);
+    let caught: unknown;
     try {
-      let caught: unknown;
-      try {
-        reader.read(V2!);
-      } catch (err) {
-        caught = err;
-      }
-      expect((caught as NetlinkError).errno).toBe(22);
-    } finally {
-      reader.close();
+      reader().readAll([V2!]);
+    } catch (err) {
+      caught = err;
     }
+    expect(caught).toBeInstanceOf(NetlinkError);
+    expect((caught as NetlinkError).errno).toBe(constants.errno.EINVAL);
   });
 
-  test("a cgroup that is gone reads as undefined, and every fd is closed", () => {
+  test("a batch of many windows keeps its order, and every fd is closed", () => {
     const before = readdirSync("/proc/self/fd").length;
-    const reader = new CgroupStatsReader(family!);
-    expect(reader.read(`${V1_CPU}/hb-no-such-cgroup`)).toBeUndefined();
-    reader.read(V1_CPU);
-    reader.close();
+    const paths = Array.from({ length: 100 }, (_, i) => [busyDir, goneDir, V1_CPU][i % 3]!);
+    const r = reader();
+    for (let round = 0; round < 2; round++) {
+      const stats = r.readAll(paths);
+      expect(stats.length).toBe(paths.length);
+      stats.forEach((s, i) => {
+        if (i % 3 === 0) expect(s?.nrRunning).toBe(1);
+        if (i % 3 === 1) expect(s).toBeUndefined();
+        if (i % 3 === 2) expect(s).toBeDefined();
+      });
+    }
+    expect(r.readAll([])).toEqual([]);
     expect(readdirSync("/proc/self/fd").length).toBe(before);
   });
 });

@@ -1,28 +1,14 @@
-// cgroupstats: the kernel's count of a cgroup v1 directory's tasks by state, one generic netlink request of the
-// taskstats family per cgroup, on a socket shared by every cgroup of a scrape.
-import { closeSync, constants, openSync } from "node:fs";
-import {
-  encodeAttr,
-  encodeGenl,
-  genlFamilyId,
-  NETLINK_GENERIC,
-  NetlinkError,
-  NetlinkSocket,
-  parseGenl,
-  readU64,
-  withNetlinkSocket,
-} from "./netlink";
+// cgroupstats: the kernel's count of a cgroup v1 directory's tasks by state, asked of the taskstats generic netlink
+// family. A scrape asks for every container in one call into the native layer (lib/hb_cgroupstats.c): one FFI call
+// per request and per reply cost more than the kernel's work behind them.
+import { constants } from "node:os";
+import { asBuffer, HB_GLOBAL, type Native } from "../bpf/native";
+import { genlFamilyId, NETLINK_GENERIC, NetlinkError, withNetlinkSocket } from "./netlink";
 
 export const TASKSTATS_FAMILY = "TASKSTATS";
-const CGROUPSTATS_CMD_GET = 4;
-const CGROUPSTATS_CMD_NEW = 5;
-const CGROUPSTATS_CMD_ATTR_FD = 1;
-const CGROUPSTATS_TYPE_CGROUP_STATS = 1;
-const CGROUPSTATS_VERSION = 1;
 /** struct cgroupstats: five __u64. */
-const CGROUPSTATS_BYTES = 40;
-const ENOENT = 2;
-const ESRCH = 3;
+const STATS_WORDS = 5;
+const { ENOENT, ESRCH } = constants.errno;
 
 /**
  * The kernel switches on each task's exact state: a plain TASK_UNINTERRUPTIBLE sleep counts as uninterruptible,
@@ -36,63 +22,57 @@ export interface CgroupStats {
   nrIoWait: number;
 }
 
-/** The CGROUPSTATS_CMD_GET payload for a cgroup directory open as `fd` in the requesting process. */
-export function encodeCgroupStatsGet(fd: number): Uint8Array {
-  const data = new Uint8Array(4);
-  new DataView(data.buffer).setUint32(0, fd, true);
-  return encodeGenl(CGROUPSTATS_CMD_GET, CGROUPSTATS_VERSION, [encodeAttr(CGROUPSTATS_CMD_ATTR_FD, data)]);
-}
-
-export function parseCgroupStatsReply(payload: Uint8Array): CgroupStats {
-  const msg = parseGenl(payload);
-  const stats = msg.attrs.get(CGROUPSTATS_TYPE_CGROUP_STATS);
-  if (msg.cmd !== CGROUPSTATS_CMD_NEW || !stats || stats.length < CGROUPSTATS_BYTES) {
-    throw new NetlinkError("parse", 0, `not a cgroupstats reply (cmd ${msg.cmd}, ${stats?.length ?? 0}-byte stats)`);
-  }
-  return {
-    nrSleeping: readU64(stats, 0),
-    nrRunning: readU64(stats, 8),
-    nrStopped: readU64(stats, 16),
-    nrUninterruptible: readU64(stats, 24),
-    nrIoWait: readU64(stats, 32),
-  };
-}
-
 /** The taskstats family id, undefined without CONFIG_TASKSTATS or outside the initial network namespace. */
 export function taskstatsFamilyId(): number | undefined {
   return withNetlinkSocket(NETLINK_GENERIC, (s) => genlFamilyId(s, TASKSTATS_FAMILY));
 }
 
-/** One socket for a batch of cgroups; close() it when the batch is done. */
-export class CgroupStatsReader {
-  private readonly socket = NetlinkSocket.open(NETLINK_GENERIC);
+/** The name of an errno for messages ("EINVAL (22)"). */
+function errnoText(errno: number): string {
+  const name = Object.entries(constants.errno).find(([, n]) => n === errno)?.[0];
+  return `${name ?? "errno"} (${errno})`;
+}
 
-  constructor(private readonly family: number) {}
+/** Reads batches of cgroups; its buffers are kept and grown across batches. */
+export class CgroupStatsReader {
+  private out = new BigUint64Array(0);
+  private errs = new Int32Array(0);
+  private outBytes: Buffer = Buffer.alloc(0);
+  private errsBytes: Buffer = Buffer.alloc(0);
+
+  constructor(
+    private readonly native: Native,
+    private readonly family: number,
+  ) {}
 
   /**
-   * Stats of the v1 cgroup directory at `path`; undefined when the cgroup is gone. The directory is opened only for
-   * the request, so a removed cgroup never stays pinned by an fd the agent holds.
+   * Stats of each v1 cgroup directory in `paths`, in order; undefined for a cgroup that is gone. Each directory is
+   * open only for its request, so a removed cgroup never stays pinned by an fd the agent holds. Throws NetlinkError
+   * for any other failure, with the errno of the path or of netlink itself.
    */
-  read(path: string): CgroupStats | undefined {
-    let fd: number;
-    try {
-      fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      throw err;
+  readAll(paths: string[]): Array<CgroupStats | undefined> {
+    if (paths.length === 0) return [];
+    if (this.errs.length < paths.length) {
+      this.out = new BigUint64Array(paths.length * STATS_WORDS);
+      this.errs = new Int32Array(paths.length);
+      this.outBytes = asBuffer(new Uint8Array(this.out.buffer));
+      this.errsBytes = asBuffer(new Uint8Array(this.errs.buffer));
     }
-    try {
-      return parseCgroupStatsReply(this.socket.request(this.family, encodeCgroupStatsGet(fd)).payload);
-    } catch (err) {
-      // A cgroup removed between open and request: the kernel finds no live cgroup behind the directory.
-      if (err instanceof NetlinkError && (err.errno === ENOENT || err.errno === ESRCH)) return undefined;
-      throw err;
-    } finally {
-      closeSync(fd);
+    const names = Buffer.from(`${paths.join("\0")}\0`);
+    const rc = this.native.api.hb_cgroupstats(this.family, names, paths.length, this.outBytes, this.errsBytes);
+    if (rc < 0) {
+      const { errno, message } = this.native.error(HB_GLOBAL);
+      throw new NetlinkError("cgroupstats", errno, message);
     }
-  }
-
-  close(): void {
-    this.socket.close();
+    return paths.map((path, i) => {
+      const errno = this.errs[i]!;
+      if (errno === ENOENT || errno === ESRCH) return undefined;
+      if (errno !== 0) throw new NetlinkError("cgroupstats", errno, `${path}: ${errnoText(errno)}`);
+      const at = i * STATS_WORDS;
+      const [nrSleeping, nrRunning, nrStopped, nrUninterruptible, nrIoWait] = [0, 1, 2, 3, 4].map((w) =>
+        Number(this.out[at + w]!),
+      ) as [number, number, number, number, number];
+      return { nrSleeping, nrRunning, nrStopped, nrUninterruptible, nrIoWait };
+    });
   }
 }
