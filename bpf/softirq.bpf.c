@@ -5,6 +5,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "hb_common.h"
+#include "hb_softirq.h"
 #include "softirq.h"
 
 #define NSEC_PER_USEC 1000ULL
@@ -38,7 +39,8 @@ static __always_inline void on_raise(unsigned int vec)
 		l->raised_ns = bpf_ktime_get_ns();
 }
 
-static __always_inline void on_entry(unsigned int vec)
+/* ctx: unused here, passed by the shared hooks for tracers that output events */
+static __always_inline void on_entry(void *ctx, unsigned int vec)
 {
 	struct softirq_lat *l = lat_of(vec);
 	u64 delta;
@@ -60,50 +62,8 @@ static __always_inline void on_entry(unsigned int vec)
 	hb_hist_add(&l->hist, delta);
 }
 
-/* Variant 1: BTF-typed tracepoints (5.5+ with kernel BTF). */
-SEC("tp_btf/softirq_raise")
-int BPF_PROG(softirq_btf_raise, unsigned int vec)
-{
-	on_raise(vec);
-	return 0;
-}
-
-SEC("tp_btf/softirq_entry")
-int BPF_PROG(softirq_btf_entry, unsigned int vec)
-{
-	on_entry(vec);
-	return 0;
-}
-
-/* Variant 2: raw tracepoints (4.17+). */
-SEC("raw_tp/softirq_raise")
-int BPF_PROG(softirq_raw_raise, unsigned int vec)
-{
-	on_raise(vec);
-	return 0;
-}
-
-SEC("raw_tp/softirq_entry")
-int BPF_PROG(softirq_raw_entry, unsigned int vec)
-{
-	on_entry(vec);
-	return 0;
-}
-
-/* Variant 3: classic tracepoints. */
-SEC("tracepoint/irq/softirq_raise")
-int softirq_tp_raise(struct trace_event_raw_softirq *ctx)
-{
-	on_raise(ctx->vec);
-	return 0;
-}
-
-SEC("tracepoint/irq/softirq_entry")
-int softirq_tp_entry(struct trace_event_raw_softirq *ctx)
-{
-	on_entry(ctx->vec);
-	return 0;
-}
+/* Variants 1 to 3: BTF-typed, raw and classic tracepoints. */
+HB_SOFTIRQ_TRACEPOINTS(on_raise, on_entry)
 
 /*
  * Variant 4: kprobes. __raise_softirq_irqoff() is where the raise tracepoint sits; softirq handlers have no
@@ -119,7 +79,7 @@ int BPF_KPROBE(softirq_kp_raise, unsigned int nr)
 SEC("kprobe/net_rx_action")
 int BPF_KPROBE(softirq_kp_entry)
 {
-	on_entry(NET_RX_SOFTIRQ);
+	on_entry(ctx, NET_RX_SOFTIRQ);
 	return 0;
 }
 

@@ -10,6 +10,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "hb_events.h"
+#include "hb_softirq.h"
 #include "softirq_tracing.h"
 
 #define NSEC_PER_SEC 1000000000ULL
@@ -141,46 +142,6 @@ static __always_inline void on_entry(void *ctx, u64 vec)
 	HB_EVENT_OUTPUT(softirq_tracing, ctx, e, sizeof(*e));
 }
 
-SEC("tp_btf/softirq_raise")
-int BPF_PROG(softirq_btf_raise, unsigned int vec)
-{
-	on_raise(vec);
-	return 0;
-}
-
-SEC("tp_btf/softirq_entry")
-int BPF_PROG(softirq_btf_entry, unsigned int vec)
-{
-	on_entry(ctx, vec);
-	return 0;
-}
-
-SEC("raw_tp/softirq_raise")
-int BPF_PROG(softirq_raw_raise, unsigned int vec)
-{
-	on_raise(vec);
-	return 0;
-}
-
-SEC("raw_tp/softirq_entry")
-int BPF_PROG(softirq_raw_entry, unsigned int vec)
-{
-	on_entry(ctx, vec);
-	return 0;
-}
-
-SEC("tracepoint/irq/softirq_raise")
-int softirq_tp_raise(struct trace_event_raw_softirq *ctx)
-{
-	on_raise(ctx->vec);
-	return 0;
-}
-
-SEC("tracepoint/irq/softirq_entry")
-int softirq_tp_entry(struct trace_event_raw_softirq *ctx)
-{
-	on_entry(ctx, ctx->vec);
-	return 0;
-}
+HB_SOFTIRQ_TRACEPOINTS(on_raise, on_entry)
 
 char LICENSE[] SEC("license") = "GPL";
