@@ -28,34 +28,19 @@ static __always_inline void emit_task(void *ctx, struct task_struct *t)
 	HB_EVENT_OUTPUT(hungtask, ctx, &e, sizeof(e));
 }
 
-SEC("tp_btf/sched_process_hang")
-int BPF_PROG(hungtask_btf_hang, struct task_struct *t)
-{
-	emit_task(ctx, t);
-	return 0;
-}
-
-SEC("raw_tp/sched_process_hang")
-int BPF_PROG(hungtask_raw_hang, struct task_struct *t)
-{
-	emit_task(ctx, t);
-	return 0;
-}
+HB_TASK_TRACEPOINT(hungtask_btf_hang, hungtask_raw_hang, "sched_process_hang", emit_task)
 
 SEC("tracepoint/sched/sched_process_hang")
 int hungtask_tp_hang(struct trace_event_raw_sched_process_hang *ctx)
 {
 	struct trace_event_raw_sched_process_hang___inline_comm *old = (void *)ctx;
 	struct hungtask_event e = {};
-	u32 loc;
 
 	e.pid = ctx->pid;
-	if (bpf_core_field_exists(ctx->__data_loc_comm)) {
-		loc = ctx->__data_loc_comm;
-		bpf_probe_read_kernel_str(e.comm, sizeof(e.comm), (void *)ctx + (loc & 0xffff));
-	} else {
+	if (bpf_core_field_exists(ctx->__data_loc_comm))
+		hb_data_loc_str(ctx, ctx->__data_loc_comm, e.comm, sizeof(e.comm));
+	else
 		bpf_probe_read_kernel_str(e.comm, sizeof(e.comm), old->comm);
-	}
 	HB_EVENT_OUTPUT(hungtask, ctx, &e, sizeof(e));
 	return 0;
 }

@@ -31,12 +31,6 @@ int BPF_PROG(txqto_btf, struct net_device *dev, int queue_index)
 	return 0;
 }
 
-/* A __data_loc field: offset of the string in the record (low 16 bits) and its length (high 16 bits). */
-static __always_inline void data_loc_str(void *record, u32 loc, char *out, u32 size)
-{
-	bpf_probe_read_kernel_str(out, size, record + (loc & 0xffff));
-}
-
 /* Variant 2: the classic tracepoint; its record only has the names and the queue. */
 SEC("tracepoint/net/net_dev_xmit_timeout")
 int txqto_tp(struct trace_event_raw_net_dev_xmit_timeout *ctx)
@@ -44,8 +38,8 @@ int txqto_tp(struct trace_event_raw_net_dev_xmit_timeout *ctx)
 	struct netdev_txqueue_timeout_event e = {};
 
 	e.queue_index = ctx->queue_index;
-	data_loc_str(ctx, ctx->__data_loc_name, e.name, sizeof(e.name));
-	data_loc_str(ctx, ctx->__data_loc_driver, e.driver, sizeof(e.driver));
+	hb_data_loc_str(ctx, ctx->__data_loc_name, e.name, sizeof(e.name));
+	hb_data_loc_str(ctx, ctx->__data_loc_driver, e.driver, sizeof(e.driver));
 	HB_EVENT_OUTPUT(txqto, ctx, &e, sizeof(e));
 	return 0;
 }

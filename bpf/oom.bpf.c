@@ -123,19 +123,7 @@ static __always_inline void emit_task(void *ctx, struct task_struct *victim)
 }
 
 /* Variants 1 and 2 (6.8+, where mark_victim passes the task): BTF-typed, then raw tracepoint. */
-SEC("tp_btf/mark_victim")
-int BPF_PROG(oom_btf_mark_victim, struct task_struct *victim)
-{
-	emit_task(ctx, victim);
-	return 0;
-}
-
-SEC("raw_tp/mark_victim")
-int BPF_PROG(oom_raw_mark_victim, struct task_struct *victim)
-{
-	emit_task(ctx, victim);
-	return 0;
-}
+HB_TASK_TRACEPOINT(oom_btf_mark_victim, oom_raw_mark_victim, "mark_victim", emit_task)
 
 /*
  * Variant 3: the classic tracepoint's record. Before 6.8 it holds only the victim's pid; since, also
@@ -145,7 +133,6 @@ SEC("tracepoint/oom/mark_victim")
 int oom_tp_mark_victim(struct trace_event_raw_mark_victim *ctx)
 {
 	struct oom_event e = {};
-	u32 loc;
 
 	e.victim_pid = ctx->pid;
 	if (bpf_core_field_exists(ctx->total_vm)) {
@@ -158,10 +145,8 @@ int oom_tp_mark_victim(struct trace_event_raw_mark_victim *ctx)
 		e.victim_uid = ctx->uid;
 		e.oom_score_adj = ctx->oom_score_adj;
 	}
-	if (bpf_core_field_exists(ctx->__data_loc_comm)) {
-		loc = ctx->__data_loc_comm;
-		bpf_probe_read_kernel_str(e.victim_comm, sizeof(e.victim_comm), (void *)ctx + (loc & 0xffff));
-	}
+	if (bpf_core_field_exists(ctx->__data_loc_comm))
+		hb_data_loc_str(ctx, ctx->__data_loc_comm, e.victim_comm, sizeof(e.victim_comm));
 	fill_trigger(&e);
 	HB_EVENT_OUTPUT(oom, ctx, &e, sizeof(e));
 	return 0;

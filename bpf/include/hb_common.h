@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Helpers shared by every huatuo BPF program: ABI export for the decoder generator, lossy-output accounting. */
+/* Helpers shared by every huatuo BPF program: ABI export for the decoder generator, lossy-output accounting, record strings. */
 #ifndef HB_COMMON_H
 #define HB_COMMON_H
 
@@ -30,6 +30,12 @@ typedef __u64 hb_u64_exact;
 		__type(key, __u32);						\
 		__type(value, __u64);						\
 	} name##_lost SEC(".maps")
+
+/* Copies a __data_loc string out of a classic tracepoint record: loc is its offset (low 16 bits) and length (high 16 bits). */
+static __always_inline void hb_data_loc_str(void *record, __u32 loc, char *out, __u32 size)
+{
+	bpf_probe_read_kernel_str(out, size, record + (loc & 0xffff));
+}
 
 /* Count a record lost because the ring was full. */
 #define HB_COUNT_LOST(name)							\

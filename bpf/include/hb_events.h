@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Event tracers' output channel (hb_channel.h) and task → memory cgroup via CO-RE. */
+/* Event tracers' output channel (hb_channel.h), task → memory cgroup via CO-RE, task tracepoint pairs. */
 #ifndef HB_EVENTS_H
 #define HB_EVENTS_H
 
@@ -41,5 +41,23 @@ static __always_inline __u64 hb_css_cgroup_id(struct cgroup_subsys_state *css)
 		return BPF_CORE_READ((struct kernfs_node___pre_5_5 *)kn, id.id);
 	return BPF_CORE_READ(kn, id);
 }
+
+/*
+ * A tracepoint whose first argument is a task, attached BTF-typed (5.5+ with kernel BTF) or raw (4.17+): both
+ * programs run the including file's emit(ctx, task) and differ only in section and name, so a macro generates the pair.
+ */
+#define HB_TASK_TRACEPOINT(btf_name, raw_name, tp, emit)			\
+	SEC("tp_btf/" tp)							\
+	int BPF_PROG(btf_name, struct task_struct *task)			\
+	{									\
+		emit(ctx, task);						\
+		return 0;							\
+	}									\
+	SEC("raw_tp/" tp)							\
+	int BPF_PROG(raw_name, struct task_struct *task)			\
+	{									\
+		emit(ctx, task);						\
+		return 0;							\
+	}
 
 #endif /* HB_EVENTS_H */
