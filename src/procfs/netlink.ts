@@ -1,6 +1,6 @@
 // A minimal synchronous netlink client over libc (ffi-rs): rtnetlink on one NETLINK_ROUTE socket per request, and
-// generic netlink (family lookup by name) on a socket the caller keeps for a batch of requests; fixed-size receive
-// buffer, receive timeout; plus pure encoders and parsers for messages and attributes.
+// generic netlink family lookup by name; fixed-size receive buffer, receive timeout; plus pure encoders and parsers
+// for messages and attributes.
 import { DataType, define, open } from "ffi-rs";
 
 export const NLM_F_REQUEST = 0x1;
@@ -256,7 +256,7 @@ function errnoText(errno: number): string {
 
 /**
  * A bound netlink socket of one protocol with a receive timeout, so a silent kernel cannot hang a scrape. Reusable
- * for many requests in turn (a scrape asks once per container); close() it when done.
+ * for many requests in turn; close() it when done.
  */
 export class NetlinkSocket {
   private readonly buf = new Uint8Array(RECV_BUFFER_BYTES);
