@@ -194,35 +194,29 @@ static __always_inline void on_freeze(struct request_queue *q)
 		d->freeze++;
 }
 
-/* Variant 1: BTF-typed tracepoints (5.5+ with kernel BTF). */
-SEC("tp_btf/block_rq_issue")
-int BPF_PROG(iolat_btf_issue, struct request *rq)
-{
-	rq_issue(rq);
-	return 0;
-}
+/*
+ * Variants 1, 2 and 4 see the request itself and run the same bodies; they differ only in section, name and
+ * argument unpacking (BPF_PROG or BPF_KPROBE, passed as wrap), so one macro generates each issue/complete pair.
+ */
+#define IOLAT_RQ_HOOKS(wrap, prefix, issue_section, complete_section)		\
+	SEC(issue_section)							\
+	int wrap(iolat_##prefix##_issue, struct request *rq)			\
+	{									\
+		rq_issue(rq);							\
+		return 0;							\
+	}									\
+	SEC(complete_section)							\
+	int wrap(iolat_##prefix##_complete, struct request *rq)			\
+	{									\
+		on_complete((u64)rq);						\
+		return 0;							\
+	}
 
-SEC("tp_btf/block_rq_complete")
-int BPF_PROG(iolat_btf_complete, struct request *rq)
-{
-	on_complete((u64)rq);
-	return 0;
-}
+/* Variant 1: BTF-typed tracepoints (5.5+ with kernel BTF). */
+IOLAT_RQ_HOOKS(BPF_PROG, btf, "tp_btf/block_rq_issue", "tp_btf/block_rq_complete")
 
 /* Variant 2: raw tracepoints (4.17+). */
-SEC("raw_tp/block_rq_issue")
-int BPF_PROG(iolat_raw_issue, struct request *rq)
-{
-	rq_issue(rq);
-	return 0;
-}
-
-SEC("raw_tp/block_rq_complete")
-int BPF_PROG(iolat_raw_complete, struct request *rq)
-{
-	on_complete((u64)rq);
-	return 0;
-}
+IOLAT_RQ_HOOKS(BPF_PROG, raw, "raw_tp/block_rq_issue", "raw_tp/block_rq_complete")
 
 /*
  * Variant 3: classic tracepoints carry no request pointer: requests are matched by disk and sector, the
@@ -248,19 +242,7 @@ int iolat_tp_complete(struct trace_event_raw_block_rq_completion *ctx)
 }
 
 /* Variant 4: kprobes where the tracepoints sit (blk_update_request misses batched completions). */
-SEC("kprobe/blk_mq_start_request")
-int BPF_KPROBE(iolat_kp_issue, struct request *rq)
-{
-	rq_issue(rq);
-	return 0;
-}
-
-SEC("kprobe/blk_update_request")
-int BPF_KPROBE(iolat_kp_complete, struct request *rq)
-{
-	on_complete((u64)rq);
-	return 0;
-}
+IOLAT_RQ_HOOKS(BPF_KPROBE, kp, "kprobe/blk_mq_start_request", "kprobe/blk_update_request")
 
 /* Queue freezes have no tracepoint; blk_freeze_queue_start begins every freeze (blk_mq_freeze_queue*). */
 SEC("kprobe/blk_freeze_queue_start")
