@@ -132,7 +132,9 @@ function watchLines(runs: RunRecord[], reports: ProcessReport[]): string[] {
   const drop = (reason: string) => finalValue(runs, "huatuo_bamai_events_watch_dropped_total", `reason="${reason}"`);
   const hist = mergeHistograms(reports.map((r) => r.latency));
   const col = (k: keyof ClientAccount) => acc.map((a) => a[k]);
+  const missing = reports.filter((r) => r.missing).map((r) => r.missing);
   return [
+    ...(missing.length ? [`watch: ${missing.length} subscriber processes printed no report (${missing.join("; ")}); their subscribers are left out`] : []),
     `watch, ${acc.length} subscribers   received per subscriber ${range(col("received"))} (sum ${fmt(sum(col("received")))}; agent delivered ${fmt(finalValue(runs, "huatuo_bamai_events_watch_delivered_total"))})`,
     `  told "dropped" (slow client)  ${range(col("dropped"))} per subscriber, sum ${fmt(sum(col("dropped")))}; agent slow_client ${fmt(drop("slow_client"))}`,
     `  told "gap" (backlog exceeded) sum ${fmt(sum(col("gapLost")))}; agent gap ${fmt(drop("gap"))}, disconnected ${fmt(drop("disconnected"))}`,
