@@ -1,5 +1,5 @@
-// Watch stream counters in the agent's self registry: clients, events published and delivered, and events a client
-// did not get, by reason. Read at scrape time from the hub.
+// Watch stream counters in the agent's self registry: clients, events published and delivered, and events a client's
+// connection could not deliver, by reason. Read at scrape time from the hub.
 import client from "prom-client";
 import type { WatchHub } from "./hub";
 
@@ -16,7 +16,7 @@ export function registerWatchMetrics(registry: client.Registry, hub: WatchHub): 
   counter(registry, "delivered", "Events handed to watch clients' connections", () => hub.counters.delivered);
   new client.Counter({
     name: "huatuo_bamai_events_watch_dropped_total",
-    help: "Events a watch client did not get, each counted once, under the reason that first lost it: slow_client (its queue was full), disconnected (queued or still to replay when its connection ended), gap (left the backlog before it resumed); a resume does not count again what its earlier connection counted",
+    help: "Events a watch connection could not deliver, each counted once, under the reason that first lost it: slow_client (its queue was full), disconnected (queued or still to replay when its connection ended), gap (left the backlog before it resumed); a resume does not count again what its earlier connection counted",
     labelNames: ["reason"],
     registers: [registry],
     collect() {
