@@ -143,7 +143,7 @@ static const char *kind_name(int kind)
 
 HB_API int hb_attach(int h, const char *prog, int kind, const char *target, uint64_t arg)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	struct bpf_link **links;
 	struct bpf_program *p;
 	char what[192];
@@ -151,7 +151,6 @@ HB_API int hb_attach(int h, const char *prog, int kind, const char *target, uint
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	snprintf(what, sizeof(what), "attach %s%s%.160s", kind_name(kind), target[0] ? " " : "", target);
 	p = hh->obj ? bpf_object__find_program_by_name(hh->obj, prog) : NULL;
 	if (!p)
@@ -184,11 +183,10 @@ HB_API int hb_attach(int h, const char *prog, int kind, const char *target, uint
 
 HB_API int hb_detach(int h, int link)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	if (link < 0 || link >= hh->nlinks || !hh->links[link].n)
 		return hb_fail(hh, ENOENT, "detach link %d", link);
 	destroy_links(hh->links[link].links, hh->links[link].n);
@@ -199,7 +197,7 @@ HB_API int hb_detach(int h, int link)
 
 HB_API int hb_prog_stats(int h, const char *prog, uint64_t *out)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	struct bpf_prog_info info = {};
 	uint32_t len = sizeof(info);
 	struct bpf_program *p;
@@ -207,7 +205,6 @@ HB_API int hb_prog_stats(int h, const char *prog, uint64_t *out)
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	p = hh->obj ? bpf_object__find_program_by_name(hh->obj, prog) : NULL;
 	if (!p || bpf_program__fd(p) < 0)
 		return hb_fail(hh, ENOENT, "stats of %s: program not loaded", prog);

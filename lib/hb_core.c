@@ -87,7 +87,8 @@ HB_API int hb_set_log_level(int level)
 	return 0;
 }
 
-struct hb_handle *hb_get(int h)
+/* A live handle, or NULL (and EBADF recorded globally). */
+static struct hb_handle *hb_get(int h)
 {
 	if (h < 0 || h >= nhandles || !handles[h] || !handles[h]->used) {
 		global_errno = EBADF;
@@ -97,10 +98,20 @@ struct hb_handle *hb_get(int h)
 	return handles[h];
 }
 
-void hb_begin(struct hb_handle *hh)
+/* Start a call on hh: libbpf messages from now on are captured into it. */
+static void hb_begin(struct hb_handle *hh)
 {
 	current = hh;
 	hh->first_warn[0] = '\0';
+}
+
+struct hb_handle *hb_enter(int h)
+{
+	struct hb_handle *hh = hb_get(h);
+
+	if (hh)
+		hb_begin(hh);
+	return hh;
 }
 
 int hb_fail(struct hb_handle *hh, int err, const char *fmt, ...)
@@ -161,12 +172,11 @@ HB_API int hb_new(void)
 
 HB_API int hb_free(int h)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	int i, j;
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	hb_poller_free(hh);
 	hb_readers_free(hh);
 	for (i = 0; i < hh->nlinks; i++) {

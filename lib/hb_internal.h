@@ -47,10 +47,11 @@ struct hb_handle {
 	char first_warn[256];		/* first libbpf warning during the current call */
 };
 
-/* Look up a live handle, or NULL (and record EBADF globally). */
-struct hb_handle *hb_get(int h);
-/* Start a call on h: libbpf messages from now on are captured into h. */
-void hb_begin(struct hb_handle *hh);
+/*
+ * Start an API call on handle h: the live handle, from which on libbpf messages are captured into it; or NULL
+ * (EBADF recorded globally) when h is not a live handle.
+ */
+struct hb_handle *hb_enter(int h);
 /* Record a failure on h and globally; returns -err so callers can `return hb_fail(...)`. */
 int hb_fail(struct hb_handle *hh, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

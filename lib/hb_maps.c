@@ -35,14 +35,13 @@ static struct hb_map *get_map(struct hb_handle *hh, int id)
 
 HB_API int hb_map(int h, const char *name)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	struct hb_map *grown, *m;
 	struct bpf_map *map;
 	int i;
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	map = hh->obj ? bpf_object__find_map_by_name(hh->obj, name) : NULL;
 	if (!map)
 		return hb_fail(hh, ENOENT, "map %s: not in object", name);
@@ -68,12 +67,11 @@ HB_API int hb_map(int h, const char *name)
 
 HB_API int hb_map_info(int h, int id, uint32_t *out)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	struct hb_map *m;
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	m = get_map(hh, id);
 	if (!m)
 		return -ENOENT;
@@ -128,14 +126,13 @@ static int check_flags(struct hb_handle *hh, const struct hb_map *m, int flags)
 
 HB_API int hb_map_lookup(int h, int id, const void *key, void *value, int flags)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	struct hb_map *m;
 	void *raw;
 	int err;
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	m = get_map(hh, id);
 	if (!m)
 		return -ENOENT;
@@ -156,12 +153,11 @@ HB_API int hb_map_lookup(int h, int id, const void *key, void *value, int flags)
 
 HB_API int hb_map_update(int h, int id, const void *key, const void *value, uint64_t flags)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	struct hb_map *m;
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	m = get_map(hh, id);
 	if (!m)
 		return -ENOENT;
@@ -172,12 +168,11 @@ HB_API int hb_map_update(int h, int id, const void *key, const void *value, uint
 
 HB_API int hb_map_delete(int h, int id, const void *key)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	struct hb_map *m;
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	m = get_map(hh, id);
 	if (!m)
 		return -ENOENT;
@@ -258,14 +253,13 @@ static int dump_iter(struct hb_map *m, int flags, char *keys, char *vals, uint32
 
 HB_API int hb_map_dump(int h, int id, void *keys, void *values, uint32_t max, int flags)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	char *skeys, *sraw;
 	struct hb_map *m;
 	int n;
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	m = get_map(hh, id);
 	if (!m)
 		return -ENOENT;

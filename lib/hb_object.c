@@ -10,13 +10,12 @@
 
 HB_API int hb_open(int h, const void *data, uint64_t len, const char *name, const char *btf_path)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
 	struct bpf_object *obj;
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	if (hh->obj)
 		return hb_fail(hh, EBUSY, "open %s: handle already has an object", name);
 	/* libbpf may refer to the ELF bytes after open; the caller's buffer can move or be freed */
@@ -57,7 +56,7 @@ static struct bpf_map *rodata_map(struct bpf_object *obj)
 
 HB_API int hb_set_rodata(int h, const char *var, const void *val, uint32_t len)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	const struct btf_var_secinfo *vs;
 	const struct btf_type *sec, *t;
 	struct bpf_map *map;
@@ -68,7 +67,6 @@ HB_API int hb_set_rodata(int h, const char *var, const void *val, uint32_t len)
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	if (!hh->obj)
 		return hb_fail(hh, EINVAL, "set constant %s: no object open", var);
 	map = rodata_map(hh->obj);
@@ -98,12 +96,11 @@ HB_API int hb_set_rodata(int h, const char *var, const void *val, uint32_t len)
 
 HB_API int hb_prog_autoload(int h, const char *prog, int on)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	struct bpf_program *p;
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	p = hh->obj ? bpf_object__find_program_by_name(hh->obj, prog) : NULL;
 	if (!p)
 		return hb_fail(hh, ENOENT, "program %s: not in object", prog);
@@ -112,12 +109,11 @@ HB_API int hb_prog_autoload(int h, const char *prog, int on)
 
 HB_API int hb_map_autocreate(int h, const char *name, int on)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	struct bpf_map *map;
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	map = hh->obj ? bpf_object__find_map_by_name(hh->obj, name) : NULL;
 	if (!map)
 		return hb_fail(hh, ENOENT, "map %s: not in object", name);
@@ -126,14 +122,13 @@ HB_API int hb_map_autocreate(int h, const char *name, int on)
 
 HB_API int hb_ringbuf_per_cpu(int h, const char *name, uint32_t bytes_per_cpu)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	struct bpf_map *map;
 	uint64_t want;
 	uint32_t size;
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	map = hh->obj ? bpf_object__find_map_by_name(hh->obj, name) : NULL;
 	if (!map || bpf_map__type(map) != BPF_MAP_TYPE_RINGBUF)
 		return hb_fail(hh, ENOENT, "ring buffer %s: not in object", name);
@@ -148,12 +143,11 @@ HB_API int hb_ringbuf_per_cpu(int h, const char *name, uint32_t bytes_per_cpu)
 
 HB_API int hb_load(int h)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	int err;
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	if (!hh->obj)
 		return hb_fail(hh, EINVAL, "load: no object open");
 	err = bpf_object__load(hh->obj);

@@ -138,13 +138,12 @@ static int poller_thread(struct hb_poller *p)
 
 HB_API int hb_poll_start(int h, int32_t *fds, int interval_ms)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	struct hb_poller *p;
 	int err;
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	if (hh->poller)
 		return hb_fail(hh, EBUSY, "start poller");
 	p = calloc(1, sizeof(*p));
@@ -175,13 +174,12 @@ static struct hb_poller *get_poller(struct hb_handle *hh)
 
 HB_API int hb_poll_add(int h, int fd, uint32_t tag)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
 	struct hb_poller *p;
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	p = get_poller(hh);
 	if (!p)
 		return -ENOENT;
@@ -194,12 +192,11 @@ HB_API int hb_poll_add(int h, int fd, uint32_t tag)
 
 HB_API int hb_poll_del(int h, int fd)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	struct hb_poller *p;
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	p = get_poller(hh);
 	if (!p)
 		return -ENOENT;

@@ -65,7 +65,7 @@ static int add_reader(struct hb_handle *hh, struct hb_reader *r)
 
 HB_API int hb_reader_open(int h, const char *name, uint32_t pages)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	struct bpf_map *map, *lost;
 	struct hb_reader *r;
 	char lost_name[256];
@@ -73,7 +73,6 @@ HB_API int hb_reader_open(int h, const char *name, uint32_t pages)
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	map = hh->obj ? bpf_object__find_map_by_name(hh->obj, name) : NULL;
 	if (!map || bpf_map__fd(map) < 0)
 		return hb_fail(hh, ENOENT, "reader %s: no such loaded map", name);
@@ -137,7 +136,7 @@ static struct hb_reader *get_reader(struct hb_handle *hh, int id)
 
 HB_API int hb_reader_read(int h, int id, void *buf, uint32_t cap, int timeout_ms)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	struct epoll_event evs[16];
 	struct hb_reader *r;
 	uint32_t used = 0;
@@ -145,7 +144,6 @@ HB_API int hb_reader_read(int h, int id, void *buf, uint32_t cap, int timeout_ms
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	r = get_reader(hh, id);
 	if (!r)
 		return -ENOENT;
@@ -159,7 +157,7 @@ HB_API int hb_reader_read(int h, int id, void *buf, uint32_t cap, int timeout_ms
 
 HB_API int hb_reader_lost(int h, int id, uint64_t *out)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	uint64_t vals[1024], sum = 0;
 	uint32_t key = 0;
 	struct hb_reader *r;
@@ -167,7 +165,6 @@ HB_API int hb_reader_lost(int h, int id, uint64_t *out)
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	r = get_reader(hh, id);
 	if (!r)
 		return -ENOENT;
@@ -189,24 +186,22 @@ HB_API int hb_reader_lost(int h, int id, uint64_t *out)
 
 HB_API int hb_reader_fd(int h, int id)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	struct hb_reader *r;
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	r = get_reader(hh, id);
 	return r ? r->epfd : -ENOENT;
 }
 
 HB_API int hb_reader_close(int h, int id)
 {
-	struct hb_handle *hh = hb_get(h);
+	struct hb_handle *hh = hb_enter(h);
 	struct hb_reader *r;
 
 	if (!hh)
 		return -EBADF;
-	hb_begin(hh);
 	r = get_reader(hh, id);
 	if (!r)
 		return -ENOENT;
