@@ -1,9 +1,7 @@
 // Typed errors of the BPF layer: an errno-style code, the step that failed, and a hint an operator can act on.
-import { constants } from "node:os";
+import { ERRNO_NAMES } from "../sys/errno";
 
-const errnoNames = new Map<number, string>(
-  Object.entries(constants.errno).map(([name, value]) => [value, name] as [number, string]),
-);
+const errnoNames = new Map(ERRNO_NAMES);
 // Kernel-internal and libbpf codes that escape to user space.
 errnoNames.set(524, "ENOTSUPP");
 for (const [value, name] of [

@@ -3,6 +3,7 @@
 // per request and per reply cost more than the kernel's work behind them.
 import { constants } from "node:os";
 import { asBuffer, HB_GLOBAL, type Native } from "../bpf/native";
+import { errnoText } from "../sys/errno";
 import { genlFamilyId, NETLINK_GENERIC, NetlinkError, withNetlinkSocket } from "./netlink";
 
 export const TASKSTATS_FAMILY = "TASKSTATS";
@@ -25,12 +26,6 @@ export interface CgroupStats {
 /** The taskstats family id, undefined without CONFIG_TASKSTATS or outside the initial network namespace. */
 export function taskstatsFamilyId(): number | undefined {
   return withNetlinkSocket(NETLINK_GENERIC, (s) => genlFamilyId(s, TASKSTATS_FAMILY));
-}
-
-/** The name of an errno for messages ("EINVAL (22)"). */
-function errnoText(errno: number): string {
-  const name = Object.entries(constants.errno).find(([, n]) => n === errno)?.[0];
-  return `${name ?? "errno"} (${errno})`;
 }
 
 /** Reads batches of cgroups; its buffers are kept and grown across batches. */

@@ -2,6 +2,7 @@
 // generic netlink family lookup by name; fixed-size receive buffer, receive timeout; plus pure encoders and parsers
 // for messages and attributes.
 import { DataType, define, open } from "ffi-rs";
+import { errnoText } from "../sys/errno";
 
 export const NLM_F_REQUEST = 0x1;
 export const NLM_F_DUMP = 0x300;
@@ -244,14 +245,6 @@ function loadLibc(): Libc {
 function check(step: string, result: { value: number; errnoCode: number }): number {
   if (result.value < 0) throw new NetlinkError(step, result.errnoCode, errnoText(result.errnoCode));
   return result.value;
-}
-
-const ERRNO_NAMES: Record<number, string> = {
-  1: "EPERM", 2: "ENOENT", 3: "ESRCH", 11: "EAGAIN", 19: "ENODEV", 22: "EINVAL", 95: "EOPNOTSUPP",
-};
-
-function errnoText(errno: number): string {
-  return `${ERRNO_NAMES[errno] ?? "errno"} (${errno})`;
 }
 
 /**
