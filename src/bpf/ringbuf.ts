@@ -24,10 +24,13 @@ export type Decoder<T> = (view: DataView, offset: number) => T;
  * One drain buffer for every reader: reads run on the JavaScript thread and each record is decoded (copied out)
  * before the next read, so readers never need their own megabyte each. It only grows.
  */
-let sharedDrain = new DataView(new ArrayBuffer(0));
+let sharedDrain = { bytes: Buffer.alloc(0), view: new DataView(new ArrayBuffer(0)) };
 
-function drainView(bytes: number): DataView {
-  if (sharedDrain.byteLength < bytes) sharedDrain = new DataView(new ArrayBuffer(bytes));
+function drainBuffer(size: number): { bytes: Buffer; view: DataView } {
+  if (sharedDrain.bytes.length < size) {
+    const bytes = Buffer.alloc(size);
+    sharedDrain = { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+  }
   return sharedDrain;
 }
 
@@ -45,13 +48,12 @@ export class EventReader {
     readonly name: string,
     private readonly bufferBytes: number,
   ) {
-    drainView(bufferBytes);
+    drainBuffer(bufferBytes);
   }
 
   /** Drains what is ready (waiting up to timeoutMs when nothing is; this blocks the thread) and visits it. */
   read(visit: RecordVisitor, timeoutMs = 0): number {
-    const view = drainView(this.bufferBytes);
-    const bytes = Buffer.from(view.buffer as ArrayBuffer, 0, this.bufferBytes);
+    const { bytes, view } = drainBuffer(this.bufferBytes);
     const count = this.native.api.hb_reader_read(this.handle, this.id, bytes, this.bufferBytes, timeoutMs);
     if (count < 0) throw nativeFailure(`read events from ${this.name}`, this.native.error(this.handle));
     let offset = 0;
